@@ -1,0 +1,485 @@
+"""Bulk upsert of source records into the store, with counts and reasons.
+
+Records arrive as a stream, grouped by kind in ``KINDS`` order. They are taken in
+chunks: one query finds the rows a chunk already has, one ``executemany`` inserts the
+new ones and one updates the changed ones, so the statement count grows with the
+number of chunks, not of records. A record that cannot be loaded is rejected with its
+origin and the reason; the rest of its chunk still loads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from context.clock import Clock
+from context.db import session_factory
+from context.models import (
+    Account,
+    AccountAlias,
+    Activity,
+    Conversation,
+    ConversationTurn,
+    Deal,
+    DealChange,
+    Invoice,
+    Meeting,
+    MeetingAttendee,
+    Person,
+    Rep,
+    Subscription,
+    UsageRecord,
+)
+from context.names import email_key, name_key
+from context.records import Record, Ref, Rejection, RepRef
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+
+TABLES: dict[str, Any] = {
+    "account_alias": AccountAlias,
+    "rep": Rep,
+    "account": Account,
+    "person": Person,
+    "deal": Deal,
+    "subscription": Subscription,
+    "invoice": Invoice,
+    "usage": UsageRecord,
+    "activity": Activity,
+    "conversation": Conversation,
+    "turn": ConversationTurn,
+    "meeting": Meeting,
+    "attendee": MeetingAttendee,
+}
+
+# Which reference fills which column, and the table it points into.
+REF_COLUMNS: dict[str, tuple[str, Any]] = {
+    "account": ("account_id", Account),
+    "person": ("person_id", Person),
+    "deal": ("deal_id", Deal),
+    "subscription": ("subscription_id", Subscription),
+    "conversation": ("conversation_id", Conversation),
+    "meeting": ("meeting_id", Meeting),
+}
+REP_COLUMNS = {"owner": "owner_rep_id", "rep": "rep_id"}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "account_alias": ("alias_source", "alias_id", "target_source", "target_id"),
+    "rep": ("name",),
+    "account": ("name",),
+    "person": ("name",),
+    "usage": ("account_id", "day", "metric", "value"),
+    "subscription": ("account_id",),
+    "invoice": ("account_id", "status"),
+    "turn": ("conversation_id", "position", "text"),
+    "attendee": ("meeting_id",),
+}
+
+TRACKED_DEAL_FIELDS = ("stage", "amount", "close_date")
+
+
+@dataclass
+class LoadReport:
+    """Counts per (source, kind) and every rejection, in the order met."""
+
+    counts: dict[tuple[str, str], Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def count(self, record: Record, outcome: str, n: int = 1) -> None:
+        self.counts[(record.source, record.kind)][outcome] += n
+
+    def reject(self, record: Record, reason: str) -> None:
+        self.count(record, "rejected")
+        self.rejections.append(
+            Rejection(record.source, record.kind, record.origin, reason)
+        )
+
+    def changed(self) -> int:
+        return sum(c["new"] + c["updated"] for c in self.counts.values())
+
+
+class Loader:
+    """Loads record streams into one store. Not shared between threads."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or Clock()
+        self.report = LoadReport()
+        self._reps_by_email: dict[str, int] = {}
+        self._reps_by_name: dict[str, int] = {}
+
+    def load(self, records: Iterable[Record]) -> LoadReport:
+        with session_factory(self.engine)() as session:
+            self._read_reps(session)
+            for chunk in _chunks(records):
+                self._load_chunk(session, chunk)
+                session.commit()
+        return self.report
+
+    def _load_chunk(self, session: Session, chunk: list[Record]) -> None:
+        kind = chunk[0].kind
+        if kind == "deal_change":
+            self._load_deal_changes(session, chunk)
+            return
+        rows = self._resolve(session, chunk)
+        if kind == "account":
+            self._upsert_accounts(session, rows)
+        else:
+            self._upsert(session, TABLES[kind], rows)
+        if kind == "rep":
+            self._read_reps(session)
+
+    # -- references -------------------------------------------------------------
+
+    def _resolve(
+        self, session: Session, chunk: list[Record]
+    ) -> list[tuple[Record, dict[str, Any]]]:
+        """Turn each record's references into row ids; reject what cannot be found."""
+        wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for record in chunk:
+            for name, ref in record.refs.items():
+                if isinstance(ref, Ref):
+                    wanted[name].add((ref.source, ref.id))
+        found = {name: self._ids(session, name, keys) for name, keys in wanted.items()}
+
+        resolved = []
+        for record in chunk:
+            values = self._values(record, found)
+            if isinstance(values, str):
+                self.report.reject(record, values)
+            else:
+                resolved.append((record, values))
+        return resolved
+
+    def _values(
+        self, record: Record, found: dict[str, dict[tuple[str, str], Any]]
+    ) -> dict[str, Any] | str:
+        values = dict(record.fields)
+        for name, ref in record.refs.items():
+            if isinstance(ref, RepRef):
+                values[REP_COLUMNS.get(name, f"{name}_rep_id")] = self._rep_id(ref)
+                continue
+            hit = found[name].get((ref.source, ref.id))
+            if hit is None:
+                return (
+                    f"{name} {ref.id!r} is not in source {ref.source!r}; load it first "
+                    "or add it to the crosswalk"
+                )
+            column = REF_COLUMNS[name][0]
+            if name == "subscription":
+                values[column], account_id = hit
+                values.setdefault("account_id", account_id)
+            else:
+                values[column] = hit
+        table = TABLES.get(record.kind)
+        columns = set(table.__table__.columns.keys()) if table is not None else set()
+        _derive_keys(values, columns)
+        unknown = sorted(set(values) - columns) if table is not None else []
+        if unknown:
+            return f"unknown field {', '.join(unknown)} for a {record.kind} record"
+        missing = [c for c in REQUIRED.get(record.kind, ()) if values.get(c) is None]
+        if missing:
+            return f"missing {', '.join(missing)}"
+        return values
+
+    def _ids(
+        self, session: Session, name: str, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], Any]:
+        if name == "account":
+            return self.account_ids(session, keys)
+        table = REF_COLUMNS[name][1]
+        columns: list[Any] = [table.source, table.source_id, table.id]
+        if name == "subscription":
+            columns.append(Subscription.account_id)
+        result: dict[tuple[str, str], Any] = {}
+        for part in _batches(sorted(keys)):
+            rows = session.execute(
+                select(*columns).where(tuple_(columns[0], columns[1]).in_(part))
+            )
+            for row in rows:
+                key = (row[0], row[1])
+                result[key] = row[2] if len(row) == 3 else (row[2], row[3])
+        return result
+
+    def account_ids(
+        self, session: Session, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """Account ids for (source, id) keys, directly or through a crosswalk alias."""
+        aliases = self._aliases(session, keys)
+        direct: dict[tuple[str, str], int] = {}
+        for part in _batches(sorted(keys | set(aliases.values()))):
+            rows = session.execute(
+                select(Account.source, Account.source_id, Account.id).where(
+                    tuple_(Account.source, Account.source_id).in_(part)
+                )
+            )
+            direct.update({(row[0], row[1]): int(row[2]) for row in rows})
+
+        result = {}
+        for key in keys:
+            account_id = direct.get(key) or direct.get(aliases.get(key, ("", "")))
+            if account_id is not None:
+                result[key] = account_id
+        return result
+
+    def _aliases(
+        self, session: Session, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str, str]]:
+        aliases: dict[tuple[str, str], tuple[str, str]] = {}
+        for part in _batches(sorted(keys)):
+            rows = session.execute(
+                select(
+                    AccountAlias.alias_source,
+                    AccountAlias.alias_id,
+                    AccountAlias.target_source,
+                    AccountAlias.target_id,
+                ).where(
+                    tuple_(AccountAlias.alias_source, AccountAlias.alias_id).in_(part)
+                )
+            )
+            for row in rows:
+                aliases[(row[0], row[1])] = (row[2], row[3])
+        return aliases
+
+    def _read_reps(self, session: Session) -> None:
+        rows = session.execute(select(Rep.id, Rep.email_key, Rep.name_key)).all()
+        self._reps_by_email = {e: i for i, e, _ in rows if e}
+        self._reps_by_name = {n: i for i, _, n in rows if n}
+
+    def _rep_id(self, ref: RepRef) -> int | None:
+        key = email_key(ref.email)
+        if key and key in self._reps_by_email:
+            return self._reps_by_email[key]
+        if ref.name:
+            return self._reps_by_name.get(name_key(ref.name))
+        return None
+
+    # -- writes -----------------------------------------------------------------
+
+    def _upsert(
+        self,
+        session: Session,
+        table: Any,
+        rows: list[tuple[Record, dict[str, Any]]],
+    ) -> None:
+        existing = self._existing(session, table, [r for r, _ in rows])
+        now = datetime.now(UTC)
+        inserts, updates, seen = [], [], []
+        deal_changes: list[dict[str, Any]] = []
+        for record, values in rows:
+            row = existing.get((record.source, record.source_id))
+            if row is None:
+                inserts.append(_new_row(record, values, now))
+                self.report.count(record, "new")
+                continue
+            changed = _changes(row, values)
+            if not changed:
+                seen.append(row.id)
+                self.report.count(record, "unchanged")
+                continue
+            if table is Deal:
+                deal_changes += self._deal_changes(row, changed, record.source)
+            updates.append(
+                {"id": row.id, **changed, "updated_at": now, "last_seen_at": now}
+            )
+            self.report.count(record, "updated")
+        self._write(session, table, inserts, updates, seen, now)
+        if deal_changes:
+            session.execute(insert(DealChange), deal_changes)
+
+    def _upsert_accounts(
+        self, session: Session, rows: list[tuple[Record, dict[str, Any]]]
+    ) -> None:
+        """Accounts also merge: a record whose id a crosswalk ties to another source's
+        account fills that account's empty fields instead of making a second one."""
+        own = self._existing(session, Account, [r for r, _ in rows])
+        aliased = set(
+            self._aliases(session, {(r.source, r.source_id) for r, _ in rows})
+        )
+        plain = [
+            (r, v) for r, v in rows if (r.source, r.source_id) not in aliased - set(own)
+        ]
+        merging = [(r, v) for r, v in rows if (r, v) not in plain]
+        if plain:
+            self._upsert(session, Account, plain)
+        if not merging:
+            return
+
+        ids = self.account_ids(session, {(r.source, r.source_id) for r, _ in merging})
+        targets = {
+            a.id: a
+            for a in session.scalars(
+                select(Account).where(Account.id.in_(set(ids.values())))
+            )
+        }
+        now = datetime.now(UTC)
+        unmatched = []
+        for record, values in merging:
+            target = targets.get(ids.get((record.source, record.source_id), -1))
+            if target is None:
+                unmatched.append((record, values))
+                continue
+            fill = {
+                k: v
+                for k, v in values.items()
+                if k not in ("name", "name_key") and getattr(target, k) is None
+            }
+            if fill:
+                session.execute(
+                    update(Account),
+                    [{"id": target.id, **fill, "updated_at": now, "last_seen_at": now}],
+                )
+            self.report.count(record, "updated" if fill else "unchanged")
+        session.expunge_all()
+        if unmatched:
+            self._upsert(session, Account, unmatched)
+
+    def _existing(
+        self, session: Session, table: Any, records: list[Record]
+    ) -> dict[tuple[str, str], Any]:
+        by_source: dict[str, list[str]] = defaultdict(list)
+        for record in records:
+            by_source[record.source].append(record.source_id)
+        found: dict[tuple[str, str], Any] = {}
+        for source, ids in by_source.items():
+            for part in _batches(ids):
+                query = select(table).where(
+                    table.source == source,
+                    table.source_id.in_(part),
+                )
+                for row in session.scalars(query):
+                    found[(row.source, row.source_id)] = row
+        return found
+
+    def _write(
+        self,
+        session: Session,
+        table: Any,
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+        seen: list[int],
+        now: datetime,
+    ) -> None:
+        if inserts:
+            for group in _same_keys(inserts):
+                session.execute(insert(table), group)
+        if updates:
+            for group in _same_keys(updates):
+                session.execute(update(table), group)
+        for part in _batches(seen):
+            session.execute(
+                update(table)
+                .where(table.id.in_(part))
+                .values(last_seen_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        session.expunge_all()
+
+    def _deal_changes(
+        self, deal: Deal, changed: dict[str, Any], source: str
+    ) -> list[dict[str, Any]]:
+        at = self.clock.now()
+        if "stage" in changed and "stage_entered_on" not in changed:
+            changed["stage_entered_on"] = at.date()
+        return [
+            {
+                "deal_id": deal.id,
+                "field": name,
+                "old_value": _text(getattr(deal, name)),
+                "new_value": _text(changed[name]),
+                "changed_at": at,
+                "source": source,
+            }
+            for name in TRACKED_DEAL_FIELDS
+            if name in changed
+        ]
+
+    def _load_deal_changes(self, session: Session, chunk: list[Record]) -> None:
+        """History rows from a source (stage / amount / close-date changes)."""
+        for record, values in self._resolve(session, chunk):
+            exists = session.scalar(
+                select(DealChange.id).where(
+                    DealChange.deal_id == values["deal_id"],
+                    DealChange.field == values.get("field"),
+                    DealChange.changed_at == values.get("changed_at"),
+                )
+            )
+            if exists:
+                self.report.count(record, "unchanged")
+                continue
+            session.add(DealChange(source=record.source, **values))
+            self.report.count(record, "new")
+
+
+def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
+    """Consecutive records of one kind, at most CHUNK, never one id twice."""
+    chunk: list[Record] = []
+    keys: set[tuple[str, str]] = set()
+    for record in records:
+        key = (record.source, record.source_id)
+        if chunk and (
+            record.kind != chunk[0].kind or key in keys or len(chunk) >= CHUNK
+        ):
+            yield chunk
+            chunk, keys = [], set()
+        chunk.append(record)
+        keys.add(key)
+    if chunk:
+        yield chunk
+
+
+def _batches(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """executemany needs one column set per call; partial records may differ."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(row))].append(row)
+    yield from groups.values()
+
+
+def _derive_keys(values: dict[str, Any], columns: set[str]) -> None:
+    if "name_key" in columns and values.get("name") is not None:
+        values["name_key"] = name_key(str(values["name"]))
+    if "email_key" in columns and "email" in values:
+        values["email_key"] = email_key(values["email"])
+
+
+def _new_row(record: Record, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        **values,
+        "source": record.source,
+        "source_id": record.source_id,
+        "last_seen_at": now,
+        "updated_at": now,
+    }
+
+
+def _changes(row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not _same(getattr(row, k), v)}
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is new
+    try:
+        return bool(old == new) or float(old) == float(new)
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,79 @@
+"""Normal forms for names, e-mails and domains, so that sloppy input still matches."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+# Words that say what kind of company it is, not which one. "Acme Corp", "ACME, Inc."
+# and "Acme Corporation" should all find the same account.
+LEGAL_SUFFIXES = frozenset(
+    {
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "llc",
+        "ltd",
+        "limited",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "as",
+        "srl",
+        "spa",
+        "pty",
+        "pvt",
+        "kk",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, anything but letters and digits turned to spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.split(ascii_only)).strip()
+
+
+def name_key(name: str) -> str:
+    """The key accounts are matched on: folded, legal suffixes dropped, no spaces.
+
+    Spaces are removed so that "Green Plus", "Green-Plus" and "greenplus" agree.
+    """
+    words = fold(name).split()
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return "".join(words)
+
+
+def email_key(email: str | None) -> str | None:
+    """E-mails compare without regard to case or surrounding spaces."""
+    if email is None:
+        return None
+    cleaned = email.strip().casefold()
+    return cleaned if "@" in cleaned else None
+
+
+def domain_of(text: str | None) -> str | None:
+    """``https://www.Acme.com/about`` or ``jo@acme.com`` → ``acme.com``."""
+    if not text:
+        return None
+    value = text.strip().casefold()
+    if "@" in value and "/" not in value:
+        value = value.rsplit("@", 1)[1]
+    value = _SCHEME.sub("", value).split("/", 1)[0].split(":", 1)[0]
+    if value.startswith("www."):
+        value = value[4:]
+    return value if "." in value and " " not in value else None

@@ -1,0 +1,159 @@
+"""The store itself: timestamps, schema checks and bulk upserts, on either backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from context.db import SchemaError, check_schema, make_engine
+from context.load import Loader
+from context.models import Account, Activity, Deal, DealChange, Person
+from context.records import Record, Ref
+
+PACIFIC = timezone(timedelta(hours=-8))
+
+
+def test_aware_timestamp_reads_back_same_instant(engine: Engine) -> None:
+    reply = datetime(2024, 11, 20, 13, 30, tzinfo=PACIFIC)
+    Loader(engine).load(
+        [
+            Record("account", "crm", "a1", {"name": "Acme"}),
+            Record(
+                "activity",
+                "crm",
+                "e1",
+                {"kind": "email", "occurred_at": reply},
+                {"account": Ref("crm", "a1")},
+            ),
+        ]
+    )
+    with engine.connect() as connection:
+        stored = connection.scalar(select(Activity.occurred_at))
+        cutoff = datetime(2024, 11, 20, 21, 29, tzinfo=UTC)
+        later = connection.scalars(
+            select(Activity.id).where(Activity.occurred_at > cutoff)
+        ).all()
+    assert stored == datetime(2024, 11, 20, 21, 30, tzinfo=UTC)
+    assert stored.tzinfo is not None
+    assert len(later) == 1
+
+
+def test_naive_timestamp_is_refused(engine: Engine) -> None:
+    report = Loader(engine).load([Record("account", "crm", "a1", {"name": "Acme"})])
+    assert report.changed() == 1
+    with pytest.raises(Exception, match="naive datetime"):
+        Loader(engine).load(
+            [
+                Record(
+                    "activity",
+                    "crm",
+                    "e1",
+                    {"kind": "note", "occurred_at": datetime(2024, 1, 1)},
+                )
+            ]
+        )
+
+
+def test_loading_twice_changes_nothing(engine: Engine) -> None:
+    records = [
+        Record("account", "crm", "a1", {"name": "Acme Corporation"}),
+        Record(
+            "person",
+            "crm",
+            "p1",
+            {"name": "Jo", "email": " Jo@Acme.COM "},
+            {"account": Ref("crm", "a1")},
+        ),
+    ]
+    first = Loader(engine).load(records)
+    second = Loader(engine).load(records)
+    assert first.counts[("crm", "person")]["new"] == 1
+    assert second.changed() == 0
+    assert second.counts[("crm", "account")]["unchanged"] == 1
+    with engine.connect() as connection:
+        assert connection.scalar(select(Person.email_key)) == "jo@acme.com"
+        assert connection.scalar(select(Account.name_key)) == "acme"
+
+
+def test_unknown_reference_rejects_only_that_record(engine: Engine) -> None:
+    report = Loader(engine).load(
+        [
+            Record("account", "crm", "a1", {"name": "Acme"}),
+            Record(
+                "deal",
+                "crm",
+                "d1",
+                {"stage": "Won"},
+                {"account": Ref("crm", "a1")},
+                origin="deals.csv line 2",
+            ),
+            Record(
+                "deal",
+                "crm",
+                "d2",
+                {"stage": "Won"},
+                {"account": Ref("crm", "zz")},
+                origin="deals.csv line 3",
+            ),
+        ]
+    )
+    assert report.counts[("crm", "deal")] == {"new": 1, "rejected": 1}
+    assert [str(r) for r in report.rejections] == [
+        "deals.csv line 3: account 'zz' is not in source 'crm'; load it first "
+        "or add it to the crosswalk"
+    ]
+
+
+def test_deal_change_is_recorded_with_history(engine: Engine) -> None:
+    base = {
+        "stage": "Engaging",
+        "amount": Decimal("100.00"),
+        "close_date": date(2024, 12, 1),
+    }
+    Loader(engine).load([Record("deal", "crm", "d1", base)])
+    moved = {**base, "close_date": date(2025, 1, 15)}
+    report = Loader(engine).load([Record("deal", "crm", "d1", moved)])
+    assert report.counts[("crm", "deal")]["updated"] == 1
+    with engine.connect() as connection:
+        change = connection.execute(select(DealChange)).one()
+        deal = connection.execute(select(Deal)).one()
+    assert (change.field, change.old_value, change.new_value) == (
+        "close_date",
+        "2024-12-01",
+        "2025-01-15",
+    )
+    assert deal.close_date == date(2025, 1, 15)
+
+
+def test_crosswalk_ties_product_id_to_crm_account(engine: Engine) -> None:
+    Loader(engine).load(
+        [
+            Record(
+                "account_alias",
+                "xw",
+                "product:A-1",
+                {
+                    "alias_source": "product",
+                    "alias_id": "A-1",
+                    "target_source": "crm",
+                    "target_id": "Acme",
+                },
+            ),
+            Record("account", "crm", "Acme", {"name": "Acme"}),
+            Record(
+                "account", "product", "A-1", {"name": "Company_0", "industry": "EdTech"}
+            ),
+        ]
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(select(Account.name, Account.industry)).all()
+    assert rows == [("Acme", "EdTech")]
+
+
+def test_out_of_date_schema_is_refused(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
+    with pytest.raises(SchemaError, match="run `foresight db upgrade`"):
+        check_schema(engine)
