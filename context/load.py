@@ -306,10 +306,12 @@ class Loader:
         aliased = set(
             self._aliases(session, {(r.source, r.source_id) for r, _ in rows})
         )
-        plain = [
-            (r, v) for r, v in rows if (r.source, r.source_id) not in aliased - set(own)
-        ]
-        merging = [(r, v) for r, v in rows if (r, v) not in plain]
+        plain: list[tuple[Record, dict[str, Any]]] = []
+        merging: list[tuple[Record, dict[str, Any]]] = []
+        for record, values in rows:
+            key = (record.source, record.source_id)
+            into = merging if key in aliased and key not in own else plain
+            into.append((record, values))
         if plain:
             self._upsert(session, Account, plain)
         if not merging:
