@@ -1,0 +1,134 @@
+"""Who may see account data.
+
+Account data goes only to people Foresight knows: our reps, managers and admins,
+matched to their Slack user by e-mail without regard to case or spaces. Guests,
+bots and unknown users are refused; the config may open it to every full member of
+the workspace. What Slack says about a user is kept in the store for an hour, so
+every replica decides the same way without asking Slack on every command.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine, select, update
+
+from context.db import transaction
+from context.models import Rep, SlackUser
+from context.names import email_key
+
+logger = logging.getLogger(__name__)
+
+USER_TTL = timedelta(hours=1)
+
+Verdict = Literal["rep", "admin", "member", "guest", "unknown", "bot", "unverified"]
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    open_to_workspace: bool = False
+    admins: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any] | None) -> AccessPolicy:
+        raw = raw or {}
+        unknown = set(raw) - {"open_to_workspace", "admins"}
+        if unknown:
+            raise ValueError(
+                f"unknown access setting(s) {', '.join(sorted(unknown))}; "
+                "the access section takes open_to_workspace and admins"
+            )
+        admins = {email_key(str(a)) for a in raw.get("admins") or []}
+        return cls(
+            open_to_workspace=bool(raw.get("open_to_workspace", False)),
+            admins=frozenset(a for a in admins if a),
+        )
+
+
+@dataclass(frozen=True)
+class Access:
+    verdict: Verdict
+    email: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict in ("rep", "admin", "member")
+
+
+def check_access(
+    engine: Engine, client: WebClient, user_id: str, policy: AccessPolicy
+) -> Access:
+    """Decide whether ``user_id`` may see account data."""
+    user = _slack_user(engine, client, user_id)
+    if user is None:
+        return Access("unverified")
+    if user.is_bot or user.deleted:
+        return Access("bot", user.email_key)
+    if user.is_guest:
+        return Access("guest", user.email_key)
+    if user.email_key and user.email_key in policy.admins:
+        return Access("admin", user.email_key)
+    if user.email_key and _link_rep(engine, user.email_key, user_id):
+        return Access("rep", user.email_key)
+    if policy.open_to_workspace:
+        return Access("member", user.email_key)
+    return Access("unknown", user.email_key)
+
+
+def _slack_user(engine: Engine, client: WebClient, user_id: str) -> SlackUser | None:
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        cached = session.get(SlackUser, user_id)
+        if cached is not None and now - cached.fetched_at < USER_TTL:
+            return cached
+
+    started = time.monotonic()
+    try:
+        response = client.users_info(user=user_id)
+    except SlackApiError as error:
+        logger.warning(
+            "slack users.info user=%s failed: %s in %.0f ms",
+            user_id,
+            error.response.get("error"),
+            (time.monotonic() - started) * 1000,
+        )
+        return cached
+    logger.info(
+        "slack users.info user=%s ok in %.0f ms",
+        user_id,
+        (time.monotonic() - started) * 1000,
+    )
+    profile = response["user"]
+    fresh = SlackUser(
+        slack_user_id=user_id,
+        team_id=profile.get("team_id"),
+        email_key=email_key((profile.get("profile") or {}).get("email")),
+        is_guest=bool(
+            profile.get("is_restricted") or profile.get("is_ultra_restricted")
+        ),
+        is_bot=bool(profile.get("is_bot")) or user_id == "USLACKBOT",
+        deleted=bool(profile.get("deleted")),
+        time_zone=profile.get("tz"),
+        fetched_at=now,
+    )
+    with transaction(engine) as session:
+        return session.merge(fresh)
+
+
+def _link_rep(engine: Engine, key: str, user_id: str) -> bool:
+    """Find the rep with this e-mail and remember their Slack user id."""
+    with transaction(engine) as session:
+        rep_ids = session.scalars(select(Rep.id).where(Rep.email_key == key)).all()
+        if not rep_ids:
+            return False
+        session.execute(
+            update(Rep).where(Rep.id.in_(rep_ids)).values(slack_user_id=user_id)
+        )
+    return True

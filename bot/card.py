@@ -1,0 +1,300 @@
+"""The account card: an AccountView turned into Block Kit.
+
+Each section names its source and how fresh its newest fact is, so a rep can judge
+what to trust. Everything from data is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+
+from bot import messages
+from bot.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    fallback_text,
+    header,
+    sections,
+)
+from context.account_view import AccountView, DealFacts, Freshness
+from context.resolve import Resolution
+
+SHARE_ACTION = "account_share"
+PICK_ACTION = "account_pick"
+MAX_DEALS = 8
+MAX_CLOSED = 3
+MAX_STAKEHOLDERS = 8
+QUIET_DAYS = 30
+
+
+def account_card(
+    view: AccountView, labels: Mapping[str, str], *, shareable: bool = True
+) -> tuple[list[Block], str]:
+    """The card's blocks and its fallback text."""
+    blocks: list[Block] = [header(view.name)]
+    blocks.append(context(*_about(view, labels)))
+    for title, body, key in _sections(view):
+        blocks.append(divider())
+        blocks += sections(f"*{title}*\n{body}")
+        if key in view.freshness:
+            blocks.append(context(_freshness(view.freshness[key], view.as_of, labels)))
+    if shareable:
+        blocks.append(
+            actions([button("Share to channel", SHARE_ACTION, str(view.account_id))])
+        )
+    return blocks, fallback_text(_summary(view))
+
+
+def picker(resolution: Resolution) -> tuple[list[Block], str]:
+    text = messages.user_pick_one(escape(resolution.query))
+    choices = [
+        button(c.name, f"{PICK_ACTION}:{i}", str(c.account_id))
+        for i, c in enumerate(resolution.candidates)
+    ]
+    return [*sections(text), actions(choices, block_id="account_pick")], text
+
+
+def no_match(resolution: Resolution) -> tuple[list[Block], str]:
+    nearest = [escape(c.name) for c in resolution.candidates]
+    text = messages.user_no_match(escape(resolution.query), nearest)
+    return sections(text), text
+
+
+def _about(view: AccountView, labels: Mapping[str, str]) -> list[str]:
+    facts = [
+        view.industry,
+        f"{view.employees:,} employees" if view.employees else None,
+        view.location,
+        f"part of {view.parent}" if view.parent else None,
+        view.domain,
+    ]
+    about = " · ".join(escape(f) for f in facts if f)
+    team = ", ".join(f"{escape(r.name)} ({escape(r.role)})" for r in view.team)
+    return [t for t in (about, f"Our team: {team}" if team else "") if t]
+
+
+def _sections(view: AccountView) -> list[tuple[str, str, str]]:
+    today = view.as_of.date()
+    found = [
+        ("Open deals", _open_deals(view.open_deals, today), "deals"),
+        ("Won and lost, last 90 days", _closed(view.recent_closed, today), "deals"),
+        ("Stakeholders", _stakeholders(view), "stakeholders"),
+        ("Product usage, last 30 days vs the 30 before", _usage(view), "usage"),
+        ("Billing", _billing(view), "billing"),
+        ("Last conversation", _conversation(view), "conversation"),
+    ]
+    shown = [(t, b, k) for t, b, k in found if b]
+    # The freshness line belongs to the last section drawn from the same data.
+    seen: set[str] = set()
+    result = []
+    for title, body, key in reversed(shown):
+        result.append((title, body, "" if key in seen else key))
+        seen.add(key)
+    return list(reversed(result))
+
+
+def _open_deals(deals: list[DealFacts], today: date) -> str:
+    if not deals:
+        return "No open deals."
+    total = sum((d.amount or d.list_value or Decimal(0) for d in deals), Decimal(0))
+    lines = [f"{len(deals)} open, {money(total)} in all"]
+    for deal in deals[:MAX_DEALS]:
+        lines.append("• " + _deal_line(deal, today))
+    if len(deals) > MAX_DEALS:
+        lines.append(f"…and {len(deals) - MAX_DEALS} more")
+    return "\n".join(lines)
+
+
+def _deal_line(deal: DealFacts, today: date) -> str:
+    value = (
+        money(deal.amount)
+        if deal.amount is not None
+        else f"{money(deal.list_value)} list"
+        if deal.list_value is not None
+        else "no amount"
+    )
+    parts = [f"*{escape(deal.name)}*", escape(deal.stage or "open"), value]
+    if deal.age_days is not None:
+        parts.append(f"{deal.age_days} d old")
+    if deal.days_in_stage is not None:
+        parts.append(f"{deal.days_in_stage} d in stage")
+    if deal.close_date:
+        parts.append(f"closes {deal.close_date.isoformat()}")
+    if deal.pushes:
+        parts.append(f"pushed {deal.pushes}×")
+    if deal.owner:
+        parts.append(escape(deal.owner))
+    return " · ".join(parts)
+
+
+def _closed(deals: list[DealFacts], today: date) -> str:
+    if not deals:
+        return ""
+    won = [d for d in deals if d.status == "won"]
+    lost = [d for d in deals if d.status == "lost"]
+    won_total = sum((d.amount or Decimal(0) for d in won), Decimal(0))
+    lines = [f"Won {len(won)} ({money(won_total)}) · lost {len(lost)}"]
+    for deal in deals[:MAX_CLOSED]:
+        amount = money(deal.amount) if deal.amount is not None else "no amount"
+        when = deal.close_date.isoformat() if deal.close_date else "?"
+        lines.append(f"• {deal.status} {when}: *{escape(deal.name)}* · {amount}")
+    return "\n".join(lines)
+
+
+def _stakeholders(view: AccountView) -> str:
+    if not view.stakeholders:
+        return ""
+    lines = []
+    for person in view.stakeholders[:MAX_STAKEHOLDERS]:
+        who = f"*{escape(person.name)}*"
+        if person.title:
+            who += f", {escape(person.title)}"
+        if person.role:
+            who += f" ({escape(person.role)})"
+        lines.append(
+            f"• {who} · {_touch(person.last_touch, person.last_touch_kind, view.as_of)}"
+        )
+    if len(view.stakeholders) > MAX_STAKEHOLDERS:
+        lines.append(f"…and {len(view.stakeholders) - MAX_STAKEHOLDERS} more")
+    return "\n".join(lines)
+
+
+def _touch(at: datetime | None, kind: str | None, now: datetime) -> str:
+    if at is None:
+        return "no touch on record"
+    days = (now - at).days
+    quiet = " :zzz: quiet" if days >= QUIET_DAYS else ""
+    return f"last touch {escape(kind or 'activity')} {ago(at, now)}{quiet}"
+
+
+def _usage(view: AccountView) -> str:
+    usage = view.usage
+    if usage is None:
+        return ""
+    if usage.days_with_data == 0:
+        trend = "no usage data in the last 30 days (no data is not zero use)"
+    elif usage.change_pct is None:
+        trend = f"{number(usage.last_period)} (nothing to compare: no data before)"
+    else:
+        arrow = (
+            ":chart_with_downwards_trend:"
+            if usage.change_pct < 0
+            else ":chart_with_upwards_trend:"
+        )
+        trend = (
+            f"{number(usage.last_period)} vs {number(usage.previous_period)} "
+            f"{arrow} {usage.change_pct:+.0f}%"
+        )
+    lines = [trend]
+    for metric, last, previous in usage.top_metrics:
+        lines.append(f"• {escape(metric)}: {number(last)} (was {number(previous)})")
+    return "\n".join(lines)
+
+
+def _billing(view: AccountView) -> str:
+    billing = view.billing
+    if billing is None:
+        return ""
+    parts = []
+    if billing.plan:
+        parts.append(f"*{escape(billing.plan)}* plan")
+    if billing.status:
+        parts.append(escape(billing.status))
+    if billing.mrr is not None:
+        parts.append(f"MRR {money(billing.mrr)}")
+    if billing.arr is not None:
+        parts.append(f"ARR {money(billing.arr)}")
+    if billing.seats is not None:
+        parts.append(f"{billing.seats} seats")
+    if billing.status == "ended" and billing.ends_on:
+        parts.append(f"ended {billing.ends_on.isoformat()}")
+    elif billing.renews_on:
+        parts.append(f"renews {billing.renews_on.isoformat()}")
+    elif billing.ends_on:
+        parts.append(f"ends {billing.ends_on.isoformat()}")
+    if billing.auto_renew is not None:
+        parts.append("auto-renew on" if billing.auto_renew else "auto-renew *off*")
+    lines = [" · ".join(parts) or "Subscription details unknown"]
+    if billing.unpaid_invoices:
+        lines.append(
+            f":warning: {billing.unpaid_invoices} unpaid invoice(s), "
+            f"{money(billing.unpaid_amount)} outstanding"
+        )
+    if billing.failed_invoices:
+        lines.append(f":x: {billing.failed_invoices} failed payment(s)")
+    if not billing.unpaid_invoices and not billing.failed_invoices:
+        lines.append("No open or failed invoices on record.")
+    return "\n".join(lines)
+
+
+def _conversation(view: AccountView) -> str:
+    call = view.last_conversation
+    if call is None:
+        return ""
+    head = [f"*{escape(call.title or 'Call')}*"]
+    if call.started_at:
+        head.append(
+            f"{call.started_at.date().isoformat()} ({ago(call.started_at, view.as_of)})"
+        )
+    if call.duration_minutes:
+        head.append(f"{call.duration_minutes} min")
+    who = [escape(p) for p in call.participants]
+    if call.rep:
+        who.insert(0, escape(call.rep))
+    if who:
+        head.append("with " + ", ".join(who[:6]) + ("…" if len(who) > 6 else ""))
+    lines = [" · ".join(head)]
+    lines += [f"• {escape(point)}" for point in call.key_points]
+    return "\n".join(lines)
+
+
+def _freshness(fresh: Freshness, now: datetime, labels: Mapping[str, str]) -> str:
+    names = ", ".join(escape(labels.get(s, s)) for s in fresh.sources) or "unknown"
+    text = f"Source: {names}"
+    if fresh.newest:
+        days = (now.date() - fresh.newest).days
+        text += f" · newest {fresh.newest.isoformat()} ({_days(days)})"
+    if fresh.synced_at:
+        text += f" · synced {ago(fresh.synced_at, max(now, fresh.synced_at))}"
+    return text
+
+
+def _summary(view: AccountView) -> str:
+    open_total = sum(
+        (d.amount or d.list_value or Decimal(0) for d in view.open_deals), Decimal(0)
+    )
+    return escape(
+        f"{view.name}: {len(view.open_deals)} open deals ({money(open_total)}), "
+        f"{len(view.stakeholders)} stakeholders"
+    )
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return "?"
+    return f"${value:,.0f}"
+
+
+def number(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def ago(at: datetime, now: datetime) -> str:
+    seconds = (now - at).total_seconds()
+    if seconds < 3600:
+        return f"{max(int(seconds // 60), 0)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return _days(int(seconds // 86400))
+
+
+def _days(days: int) -> str:
+    if days <= 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"

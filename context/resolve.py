@@ -1,0 +1,163 @@
+"""Finding the account a rep means from what they typed.
+
+Reps type sloppy names: wrong case, no accents, punctuation, typos, a domain, the
+first word only. Indexed lookups go first (domain, exact key, key prefix); only what
+they leave unresolved is fuzzed, against a per-process list of names that is re-read
+whenever the accounts table changes, so every replica answers the same.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from context.models import Account
+from context.names import domain_of, fold, name_key
+
+Status = Literal["one", "several", "none"]
+
+SURE = 88.0  # a fuzzy score this high, clearly ahead of the next, is the account
+CLOSE = 72.0  # scores this high are worth offering as choices
+AHEAD = 8.0  # how far the best must lead the second to be taken without asking
+PREFIX_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    account_id: int
+    name: str
+    score: float
+    why: str  # domain, exact, prefix or fuzzy
+
+
+@dataclass(frozen=True)
+class Resolution:
+    query: str
+    status: Status
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def account_id(self) -> int | None:
+        return self.candidates[0].account_id if self.status == "one" else None
+
+
+def resolve_account(session: Session, query: str, limit: int = 5) -> Resolution:
+    """One clear match, several close ones, or none with the nearest names."""
+    text = " ".join(query.split())
+    domain = domain_of(text) if "." in text or "@" in text else None
+    if domain:
+        hits = _by_domain(session, domain)
+        if hits:
+            return _decide(text, hits, limit)
+        text = domain.split(".")[0]
+
+    key = name_key(text)
+    if not key:
+        return Resolution(query, "none", ())
+    exact = _named(session, Account.name_key == key, "exact", 100.0)
+    if exact:
+        return _decide(query, exact, limit)
+    prefixed = _by_prefix(session, key)
+    if prefixed:
+        return _decide(query, prefixed, limit)
+    return _fuzzy(session, query, key, limit)
+
+
+def _decide(query: str, hits: list[Candidate], limit: int) -> Resolution:
+    if len(hits) == 1:
+        return Resolution(query, "one", tuple(hits))
+    ranked = sorted(hits, key=lambda c: (-c.score, len(c.name), c.name))
+    return Resolution(query, "several", tuple(ranked[:limit]))
+
+
+def _named(session: Session, where: object, why: str, score: float) -> list[Candidate]:
+    rows = session.execute(
+        select(Account.id, Account.name).where(where).limit(PREFIX_LIMIT)  # type: ignore[arg-type]
+    )
+    return [Candidate(i, n, score, why) for i, n in rows]
+
+
+def _by_domain(session: Session, domain: str) -> list[Candidate]:
+    return _named(session, Account.domain == domain, "domain", 100.0)
+
+
+def _by_prefix(session: Session, key: str) -> list[Candidate]:
+    # A range on the indexed key instead of LIKE: SQLite's LIKE ignores the index.
+    where = (Account.name_key > key) & (Account.name_key < key + "\uffff")
+    hits = _named(session, where, "prefix", 0.0)
+    return [
+        Candidate(c.account_id, c.name, 100.0 * len(key) / len(name_key(c.name)), c.why)
+        for c in hits
+    ]
+
+
+def _fuzzy(session: Session, query: str, key: str, limit: int) -> Resolution:
+    names = _NAMES.get(session)
+    folded = fold(query)
+    scores: dict[int, float] = {}
+    for choices, probe in ((names.keys, key), (names.folded, folded)):
+        for _, score, index in process.extract(
+            probe, choices, scorer=fuzz.ratio, limit=limit * 2
+        ):
+            scores[index] = max(scores.get(index, 0.0), float(score))
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    found = [
+        Candidate(names.ids[i], names.names[i], round(s, 1), "fuzzy") for i, s in ranked
+    ]
+    if not found:
+        return Resolution(query, "none", ())
+    best = found[0].score
+    runner_up = found[1].score if len(found) > 1 else 0.0
+    if best >= SURE and best - runner_up >= AHEAD:
+        return Resolution(query, "one", (found[0],))
+    close = [c for c in found if c.score >= CLOSE]
+    if close:
+        return Resolution(query, "several", tuple(close[:limit]))
+    return Resolution(query, "none", tuple(found[:3]))
+
+
+@dataclass(frozen=True)
+class _NameList:
+    signature: tuple[int, object]
+    ids: list[int]
+    names: list[str]
+    keys: list[str]
+    folded: list[str]
+
+
+class _NameCache:
+    """All account names, per engine, re-read when the accounts table changes."""
+
+    def __init__(self) -> None:
+        self._lists: dict[str, _NameList] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> _NameList:
+        bind = session.get_bind()
+        where = str(bind.url) if isinstance(bind, Engine) else str(bind.engine.url)
+        count, latest = session.execute(
+            select(func.count(Account.id), func.max(Account.updated_at))
+        ).one()
+        signature = (int(count or 0), latest)
+        cached = self._lists.get(where)
+        if cached is not None and cached.signature == signature:
+            return cached
+        rows = session.execute(select(Account.id, Account.name, Account.name_key)).all()
+        fresh = _NameList(
+            signature=signature,
+            ids=[r[0] for r in rows],
+            names=[r[1] for r in rows],
+            keys=[r[2] for r in rows],
+            folded=[fold(r[1]) for r in rows],
+        )
+        with self._lock:
+            self._lists[where] = fresh
+        return fresh
+
+
+_NAMES = _NameCache()
