@@ -47,15 +47,20 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.split(ascii_only)).strip()
 
 
+def name_words(name: str) -> list[str]:
+    """Folded words of a name, without the legal suffixes at its end."""
+    words = fold(name).split()
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    return words
+
+
 def name_key(name: str) -> str:
     """The key accounts are matched on: folded, legal suffixes dropped, no spaces.
 
     Spaces are removed so that "Green Plus", "Green-Plus" and "greenplus" agree.
     """
-    words = fold(name).split()
-    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
-        words.pop()
-    return "".join(words)
+    return "".join(name_words(name))
 
 
 def email_key(email: str | None) -> str | None:

@@ -17,11 +17,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from context.models import Account
-from context.names import domain_of, fold, name_key
+from context.names import LEGAL_SUFFIXES, domain_of, name_key, name_words
 
 Status = Literal["one", "several", "none"]
 
-SURE = 88.0  # a fuzzy score this high, clearly ahead of the next, is the account
+SURE = 85.0  # a fuzzy score this high, clearly ahead of the next, is the account
 CLOSE = 72.0  # scores this high are worth offering as choices
 AHEAD = 8.0  # how far the best must lead the second to be taken without asking
 PREFIX_LIMIT = 25
@@ -56,7 +56,8 @@ def resolve_account(session: Session, query: str, limit: int = 5) -> Resolution:
             return _decide(text, hits, limit)
         text = domain.split(".")[0]
 
-    key = name_key(text)
+    words = _query_words(text)
+    key = "".join(words)
     if not key:
         return Resolution(query, "none", ())
     exact = _named(session, Account.name_key == key, "exact", 100.0)
@@ -65,7 +66,7 @@ def resolve_account(session: Session, query: str, limit: int = 5) -> Resolution:
     prefixed = _by_prefix(session, key)
     if prefixed:
         return _decide(query, prefixed, limit)
-    return _fuzzy(session, query, key, limit)
+    return _fuzzy(session, query, words, limit)
 
 
 def _decide(query: str, hits: list[Candidate], limit: int) -> Resolution:
@@ -96,9 +97,22 @@ def _by_prefix(session: Session, key: str) -> list[Candidate]:
     ]
 
 
-def _fuzzy(session: Session, query: str, key: str, limit: int) -> Resolution:
+def _query_words(text: str) -> list[str]:
+    """Name words of the query; a misspelt legal suffix ("Corportion") goes too."""
+    words = name_words(text)
+    while len(words) > 1 and len(words[-1]) >= 5 and _like_suffix(words[-1]):
+        words.pop()
+    return words
+
+
+def _like_suffix(word: str) -> bool:
+    long_suffixes = (s for s in LEGAL_SUFFIXES if len(s) >= 5)
+    return any(fuzz.ratio(word, s) >= 85 for s in long_suffixes)
+
+
+def _fuzzy(session: Session, query: str, words: list[str], limit: int) -> Resolution:
     names = _NAMES.get(session)
-    folded = fold(query)
+    key, folded = "".join(words), " ".join(words)
     scores: dict[int, float] = {}
     for choices, probe in ((names.keys, key), (names.folded, folded)):
         for _, score, index in process.extract(
@@ -153,7 +167,7 @@ class _NameCache:
             ids=[r[0] for r in rows],
             names=[r[1] for r in rows],
             keys=[r[2] for r in rows],
-            folded=[fold(r[1]) for r in rows],
+            folded=[" ".join(name_words(r[1])) for r in rows],
         )
         with self._lock:
             self._lists[where] = fresh
