@@ -129,6 +129,7 @@ class Conversation:
     members: set[str]
     created: int
     is_im: bool = False
+    is_mpim: bool = False
     is_private: bool = False
     is_archived: bool = False
     history: list[JsonObject] = field(default_factory=list)
@@ -151,9 +152,9 @@ class Conversation:
             "name": self.name,
             "name_normalized": self.name,
             "is_channel": not self.is_private,
-            "is_group": self.is_private,
+            "is_group": self.is_private and not self.is_mpim,
             "is_im": False,
-            "is_mpim": False,
+            "is_mpim": self.is_mpim,
             "is_private": self.is_private,
             "created": self.created,
             "is_archived": self.is_archived,
@@ -229,14 +230,16 @@ class Directory:
                 return user_id
         return None
 
-    def open_im(self, user_id: str, now: float) -> tuple[Conversation, bool]:
-        """The DM between the bot and ``user_id``, and whether it already existed."""
-        digest = hashlib.sha1(user_id.encode()).hexdigest().upper()
-        channel_id = f"D0{digest[:9]}"
+    def open_dm(self, users: list[str], now: float) -> tuple[Conversation, bool]:
+        """The DM (one user) or group DM with the bot, and whether it existed."""
+        digest = hashlib.sha1(",".join(users).encode()).hexdigest().upper()
+        channel_id = f"{'D' if len(users) == 1 else 'G'}0{digest[:9]}"
         existing = self.conversations.get(channel_id)
         if existing is not None:
             return existing, True
-        members = {user_id, BOT_USER_ID}
-        im = Conversation(channel_id, user_id, members, int(now), is_im=True)
-        self.conversations[channel_id] = im
-        return im, False
+        name = users[0] if len(users) == 1 else f"mpdm-{'--'.join(users).lower()}-1"
+        dm = Conversation(channel_id, name, {*users, BOT_USER_ID}, int(now))
+        dm.is_im = len(users) == 1
+        dm.is_mpim = dm.is_private = len(users) > 1
+        self.conversations[channel_id] = dm
+        return dm, False

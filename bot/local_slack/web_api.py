@@ -92,6 +92,19 @@ def check_blocks(blocks: Any, *, pointer: str = "/blocks") -> list[JsonObject] |
     return blocks
 
 
+def view_errors(view: JsonObject) -> list[str]:
+    """Problems with a Home tab view; Slack reports them as invalid_arguments."""
+    errors = []
+    if view.get("type") != "home":
+        errors.append("must be a valid enum value [json-pointer:/view/type]")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return [*errors, "must provide an array [json-pointer:/view/blocks]"]
+    return errors + blockkit.validate_blocks(
+        blocks, pointer="/view/blocks", max_blocks=blockkit.VIEW_MAX_BLOCKS
+    )
+
+
 def truncate(text: str, warnings: list[str]) -> str:
     if len(text) <= MAX_TEXT:
         return text
@@ -102,8 +115,9 @@ def truncate(text: str, warnings: list[str]) -> str:
 class WebApi:
     """Method handlers over a ``Directory``; the caller holds the lock."""
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, record: Callable[[Message], None]) -> None:
         self.directory = directory
+        self.record = record
         self.home_views: dict[str, JsonObject] = {}
         self.methods: dict[str, Callable[[JsonObject, float], JsonObject]] = {
             "auth.test": self.auth_test,
@@ -118,18 +132,15 @@ class WebApi:
             "users.lookupByEmail": self.users_lookup_by_email,
             "views.publish": self.views_publish,
         }
-        self.produced: list[Message] = []
 
     # -- helpers ----------------------------------------------------------------
 
-    def conversation(
-        self, args: JsonObject, *, member: str = BOT_USER_ID
-    ) -> Conversation:
-        """The conversation in ``args["channel"]``, which ``member`` must be in."""
+    def conversation(self, args: JsonObject) -> Conversation:
+        """The conversation in ``args["channel"]``, which the bot must be in."""
         found = self.directory.conversations.get(str(args.get("channel") or ""))
-        if found is None or (found.is_im and member not in found.members):
+        if found is None:
             raise ApiError("channel_not_found")
-        if member not in found.members:
+        if BOT_USER_ID not in found.members:
             raise ApiError("not_in_channel")
         if found.is_archived:
             raise ApiError("is_archived")
@@ -215,23 +226,22 @@ class WebApi:
         if isinstance(args.get("metadata"), dict):
             message["metadata"] = args["metadata"]
         where.append(message)
-        self.produced.append(
+        self.record(
             Message(
-                "chat.postMessage",
-                where.id,
-                text,
-                blocks,
-                None,
-                None,
-                message.get("thread_ts"),
-                ts,
+                via="chat.postMessage",
+                channel=where.id,
+                text=text,
+                blocks=blocks,
+                thread_ts=message.get("thread_ts"),
+                ts=ts,
                 metadata=message.get("metadata"),
             )
         )
-        return {"ok": True, "channel": where.id, "ts": ts, "message": message, **extra}
+        reply = {"ok": True, "channel": where.id, "ts": ts}
+        return {**reply, "message": copy.deepcopy(message), **extra}
 
     def post_ephemeral(self, args: JsonObject, now: float) -> JsonObject:
-        user = required(args, "user") if "user" not in args else str(args["user"])
+        user = required(args, "user")
         where = self.conversation(args)
         if user not in where.members:
             raise ApiError("user_not_in_channel")
@@ -239,16 +249,16 @@ class WebApi:
         # Ephemeral messages are not stored: Slack does not persist them (§6.2).
         ts = self.directory.next_ts(now)
         thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
-        self.produced.append(
+        self.record(
             Message(
-                "chat.postEphemeral",
-                where.id,
-                text,
-                blocks,
-                user,
-                "ephemeral",
-                thread_ts,
-                ts,
+                via="chat.postEphemeral",
+                channel=where.id,
+                text=text,
+                blocks=blocks,
+                user=user,
+                response_type="ephemeral",
+                thread_ts=thread_ts,
+                ts=ts,
             )
         )
         return {"ok": True, "message_ts": ts, **extra}
@@ -273,16 +283,14 @@ class WebApi:
         if isinstance(args.get("metadata"), dict):
             message["metadata"] = args["metadata"]
         message["edited"] = {"user": BOT_USER_ID, "ts": self.directory.next_ts(now)}
-        self.produced.append(
+        self.record(
             Message(
-                "chat.update",
-                where.id,
-                message["text"],
-                message["blocks"],
-                None,
-                None,
-                message.get("thread_ts"),
-                message["ts"],
+                via="chat.update",
+                channel=where.id,
+                text=message["text"],
+                blocks=message["blocks"],
+                thread_ts=message.get("thread_ts"),
+                ts=message["ts"],
                 metadata=message.get("metadata"),
             )
         )
@@ -303,20 +311,19 @@ class WebApi:
         if args.get("channel"):
             found = self.conversation(args)
             return {"ok": True, "channel": {"id": found.id}}
-        users = [u for u in str(args.get("users") or "").split(",") if u]
+        users = sorted({u.strip() for u in str(args.get("users") or "").split(",")})
+        users = [user_id for user_id in users if user_id]
         if not users:
             raise ApiError("users_list_not_supplied")
         if len(users) > MAX_DM_USERS:
             raise ApiError("too_many_users")
-        if len(users) > 1:
-            # TODO: group DMs (mpim) are not modelled; the bot only opens 1:1 DMs.
-            raise ApiError("not_enough_users" if len(set(users)) < 2 else "not_allowed")
-        user = self.directory.users.get(users[0])
-        if user is None:
-            raise ApiError("user_not_found")
-        if user["deleted"]:
-            raise ApiError("user_disabled")
-        im, existed = self.directory.open_im(users[0], now)
+        for user_id in users:
+            user = self.directory.users.get(user_id)
+            if user is None:
+                raise ApiError("user_not_found")
+            if user["deleted"]:
+                raise ApiError("user_disabled")
+        im, existed = self.directory.open_dm(users, now)
         channel = im.info(BOT_USER_ID) if flag(args.get("return_im")) else {"id": im.id}
         extra = {"no_op": True, "already_open": True} if existed else {}
         return {"ok": True, **extra, "channel": channel}
@@ -366,21 +373,10 @@ class WebApi:
         user_id = required(args, "user_id")
         view = args.get("view")
         if not isinstance(view, dict):
-            raise ApiError(
-                "invalid_arguments",
-                response_metadata={
-                    "messages": ["[ERROR] must provide an object [json-pointer:/view]"]
-                },
-            )
+            view = {"blocks": None}
         if len(json.dumps(view)) > MAX_VIEW_BYTES:
             raise ApiError("view_too_large")
-        errors = blockkit.validate_blocks(
-            view.get("blocks", []),
-            pointer="/view/blocks",
-            max_blocks=blockkit.VIEW_MAX_BLOCKS,
-        )
-        if view.get("type") != "home":
-            errors.insert(0, "must be a valid enum value [json-pointer:/view/type]")
+        errors = view_errors(view)
         if errors:
             messages = [f"[ERROR] {error}" for error in errors]
             raise ApiError(
