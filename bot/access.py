@@ -19,6 +19,7 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 
 from context.db import transaction
 from context.models import Rep, SlackUser
@@ -118,8 +119,20 @@ def _slack_user(engine: Engine, client: WebClient, user_id: str) -> SlackUser | 
         time_zone=profile.get("tz"),
         fetched_at=now,
     )
-    with transaction(engine) as session:
-        return session.merge(fresh)
+    return _remember(engine, fresh)
+
+
+def _remember(engine: Engine, user: SlackUser) -> SlackUser:
+    """Store what Slack said; two replicas may race to insert the same user."""
+    values = {c.key: getattr(user, c.key) for c in SlackUser.__table__.columns}
+    for attempt in (1, 2):
+        try:
+            with transaction(engine) as session:
+                return session.merge(SlackUser(**values))
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _link_rep(engine: Engine, key: str, user_id: str) -> bool:

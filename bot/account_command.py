@@ -124,7 +124,7 @@ def _send_card(
         logger.error(
             "card for account %s refused by Slack: %s", account_id, error.reason
         )
-        send_text(respond, f"{messages.user_card_rejected(text)}\n{text}")
+        send_text(respond, f"{messages.user_card_rejected()}\n{text}", **options)
 
 
 def _card(

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.app import build_app
 from bot.executor import TrackingExecutor
-from bot.local_slack import LocalSlack, post_to_app, slash_command_body
+from bot.local_slack import LocalSlack, post_to_app
 from bot.runtime import Runtime
 from bot.server import HttpServer
 
@@ -45,12 +45,7 @@ def ask(runtime: Runtime, text: str, user_email: str) -> list[dict[str, Any]]:
         )
         server = HttpServer(app, "127.0.0.1", 0, lambda: {"ok": True}).start()
         try:
-            body = slash_command_body(
-                command,
-                argument.strip(),
-                ASKER_ID,
-                response_url=slack.response_url_for("commands"),
-            )
+            body = slack.slash_command_body(command, argument.strip(), ASKER_ID)
             status, headers, reply = post_to_app(server.url, body, secret)
             if not executor.wait_idle(REPLY_TIMEOUT):
                 raise AskError(f"the app was still working after {REPLY_TIMEOUT:.0f} s")

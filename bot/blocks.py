@@ -74,6 +74,9 @@ def fields_section(fields: Sequence[str]) -> Block:
 
 
 def context(*texts: str) -> Block:
+    """A context line; Slack refuses one with no elements, so that is an error here."""
+    if not any(texts):
+        raise ValueError("a context block needs at least one non-empty text")
     elements = [
         {"type": "mrkdwn", "text": clip(t, MAX_FIELD_TEXT)}
         for t in texts[:MAX_CONTEXT_ELEMENTS]

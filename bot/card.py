@@ -37,8 +37,10 @@ def account_card(
     view: AccountView, labels: Mapping[str, str], *, shareable: bool = True
 ) -> tuple[list[Block], str]:
     """The card's blocks and its fallback text."""
-    blocks: list[Block] = [header(view.name)]
-    blocks.append(context(*_about(view, labels)))
+    blocks: list[Block] = [header(escape(view.name))]
+    about = _about(view, labels)
+    if about:
+        blocks.append(context(*about))
     for title, body, key in _sections(view):
         blocks.append(divider())
         blocks += sections(f"*{title}*\n{body}")
@@ -54,7 +56,7 @@ def account_card(
 def picker(resolution: Resolution) -> tuple[list[Block], str]:
     text = messages.user_pick_one(escape(resolution.query))
     choices = [
-        button(c.name, f"{PICK_ACTION}:{i}", str(c.account_id))
+        button(escape(c.name), f"{PICK_ACTION}:{i}", str(c.account_id))
         for i, c in enumerate(resolution.candidates)
     ]
     return [*sections(text), actions(choices, block_id="account_pick")], text

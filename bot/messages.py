@@ -47,10 +47,10 @@ def user_something_failed() -> str:
     )
 
 
-def user_card_rejected(account: str) -> str:
+def user_card_rejected() -> str:
     return (
-        f":warning: Slack refused the card for *{account}*, so here is a short "
-        "version. The problem was logged for your Foresight admin."
+        ":warning: Slack refused the full card, so here is a short version. The "
+        "problem was logged for your Foresight admin."
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.app import build_app
 from bot.runtime import Runtime
-from bot.server import HttpServer
+from bot.server import HttpServer, run_forever
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def serve(runtime: Runtime, settings: Settings, *, port: int) -> int:
         socket_mode=socket_mode,
     )
     if not socket_mode:
-        HttpServer(app, "0.0.0.0", port, lambda: _health(runtime)).run_forever()
+        run_forever(app, "0.0.0.0", port, lambda: _health(runtime))
         return 0
 
     handler = SocketModeHandler(app, settings.slack_app_token)

@@ -6,7 +6,9 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -34,24 +36,50 @@ def wsgi_application(app: App, health: Health) -> Callable[..., Iterable[bytes]]
     return application
 
 
+def run_forever(app: App, host: str, port: int, health: Health) -> None:
+    """Serve in the foreground with waitress, a production WSGI server."""
+    server = create_server(wsgi_application(app, health), host=host, port=port)
+    logger.info("serving Slack requests at http://%s:%d%s", host, port, EVENTS_PATH)
+    server.run()
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("http %s", format % args)
+
+
 class HttpServer:
-    """A waitress server in a background thread (port 0 picks a free one)."""
+    """A threaded server in the background on loopback, for ``ask``, demo and tests.
+
+    It stops cleanly (``shutdown`` waits for the serving loop), which waitress's
+    background mode does not.
+    """
 
     def __init__(self, app: App, host: str, port: int, health: Health) -> None:
-        self._server: Any = create_server(
-            wsgi_application(app, health), host=host, port=port, threads=8
+        self._server = make_server(
+            host,
+            port,
+            wsgi_application(app, health),  # type: ignore[arg-type]
+            server_class=_ThreadingServer,
+            handler_class=_QuietHandler,
         )
-        self.port: int = int(self._server.effective_port)
+        self.port: int = self._server.server_port
         self.url = f"http://{host}:{self.port}{EVENTS_PATH}"
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
 
     def start(self) -> HttpServer:
         self._thread.start()
         return self
 
-    def run_forever(self) -> None:
-        logger.info("serving Slack requests at %s", self.url)
-        self._server.run()
-
     def stop(self) -> None:
-        self._server.close()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

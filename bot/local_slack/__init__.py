@@ -19,13 +19,17 @@ from bot.local_slack.payloads import (
     slash_command_body,
 )
 from bot.local_slack.server import DEFAULT_SCOPES, Call, LocalSlack
+from bot.local_slack.socket_mode import Ack, Envelope, SocketModeServer
 from bot.local_slack.web_api import Message
 
 __all__ = [
     "DEFAULT_SCOPES",
+    "Ack",
     "Call",
+    "Envelope",
     "LocalSlack",
     "Message",
+    "SocketModeServer",
     "block_actions_body",
     "post_to_app",
     "sign",

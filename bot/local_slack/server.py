@@ -7,6 +7,9 @@ One ``ThreadingHTTPServer`` on 127.0.0.1 (ephemeral port) serves two things:
 - ``/commands/…`` and ``/actions/…``: response URLs, which answer in plain text like
   Slack's hooks (§5.3) and allow 5 uses within 30 minutes (§2.2).
 
+``apps.connections.open`` takes only the app-level token and answers a one-time URL
+on ``socket_mode``, a ``SocketModeServer`` on a second port (§8).
+
 Every request is recorded as a ``Call``; every message the bot produces, whichever
 way it went, as a ``Message``. All state sits behind one condition variable.
 """
@@ -25,6 +28,7 @@ from typing import Any
 
 from bot.local_slack import payloads, response_urls, wire
 from bot.local_slack.directory import Conversation, Directory, JsonObject, user_object
+from bot.local_slack.socket_mode import SocketModeServer
 from bot.local_slack.web_api import ApiError, Message, WebApi
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ _METHOD_SCOPES = {
     "users.info": ("users:read",),
     "users.lookupByEmail": ("users:read", "users:read.email"),
 }
+CONNECTIONS_OPEN = "apps.connections.open"
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ class LocalSlack:
         self.app_id = payloads.APP_ID
         self.general_channel_id = payloads.GENERAL_CHANNEL_ID
         self.bot_token = f"xoxb-{secrets.randbelow(10**12)}-{secrets.token_hex(12)}"
+        number = secrets.randbelow(10**13)
+        self.app_token = f"xapp-1-{self.app_id}-{number}-{secrets.token_hex(32)}"
         self.scopes = tuple(scopes)
         self.clock = clock
         self._changed = threading.Condition(threading.RLock())
@@ -109,6 +116,7 @@ class LocalSlack:
         )
         self._server: wire.Server | None = None
         self._thread: threading.Thread | None = None
+        self.socket_mode = SocketModeServer(self.app_id)
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -123,12 +131,14 @@ class LocalSlack:
             daemon=True,
         )
         self._thread.start()
+        self.socket_mode.start()
         logger.debug("local Slack listening on %s", self.url)
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
+        self.socket_mode.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -444,14 +454,19 @@ class LocalSlack:
             return {}, wire.Reply(200, error.body())
         token = wire.bearer_token(request, args)
         handler = self._api.methods.get(method)
-        if handler is None:
+        if handler is None and method != CONNECTIONS_OPEN:
             return args, wire.Reply(200, {"ok": False, "error": "unknown_method"})
         failure = self._take_failure(method)
         if failure is not None:
             return args, failure
+        if method == CONNECTIONS_OPEN:
+            return args, self._connections_open(wire.header_token(request), token)
         if not token or token != self.bot_token:
             refusal = "invalid_auth" if token else "not_authed"
+            if token == self.app_token:  # NOTE: inferred, as for any xapp- token
+                refusal = "not_allowed_token_type"
             return args, wire.Reply(200, {"ok": False, "error": refusal})
+        assert handler is not None
 
         scope_headers = {"x-oauth-scopes": ",".join(self.scopes)}
         for needed in _METHOD_SCOPES.get(method, ()):
@@ -467,6 +482,22 @@ class LocalSlack:
             body = {"ok": False, "error": "invalid_arguments"}
             body["response_metadata"] = {"messages": [f"[ERROR] {error}"]}
             return args, wire.Reply(200, body, scope_headers)
+
+    def _connections_open(self, header: str | None, token: str | None) -> wire.Reply:
+        """Only the app-level token, and only in the Authorization header (§8)."""
+        if header == self.app_token:
+            return wire.Reply(200, {"ok": True, "url": self.socket_mode.issue_url()})
+        if header == self.bot_token:
+            error = "not_allowed_token_type"
+        elif header:
+            error = "invalid_auth"
+        elif token:
+            # NOTE: the docs say a POST param "will result in an error" without
+            # naming it; missing_args is "an app-level token wasn't provided".
+            error = "missing_args"
+        else:
+            error = "not_authed"
+        return wire.Reply(200, {"ok": False, "error": error})
 
     def _response_url(self, request: wire.Request) -> tuple[JsonObject, wire.Reply]:
         args = response_urls.webhook_args(request.body)

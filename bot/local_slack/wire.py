@@ -67,11 +67,17 @@ def decode_args(request: Request) -> JsonObject:
 def bearer_token(request: Request, args: JsonObject) -> str | None:
     """The token from ``Authorization: Bearer``, else from a ``token`` argument."""
     form_token = args.pop("token", None)
+    header = header_token(request)
+    if header is not None:
+        return header
+    return str(form_token) if form_token else None
+
+
+def header_token(request: Request) -> str | None:
+    """The token from ``Authorization: Bearer`` alone."""
     headers = {name.lower(): value for name, value in request.headers.items()}
     auth = headers.get("authorization", "")
-    if auth:
-        return auth.removeprefix("Bearer ").strip()
-    return str(form_token) if form_token else None
+    return auth.removeprefix("Bearer ").strip() if auth else None
 
 
 class Server(ThreadingHTTPServer):

@@ -1,0 +1,275 @@
+"""`/account` through the real Bolt app, signed HTTP in, Slack stand-in out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.access import AccessPolicy
+from bot.card import PICK_ACTION, SHARE_ACTION
+from context.clock import Clock
+from context.load import Loader
+from context.models import Account, Rep
+from context.records import Record, Ref, RepRef
+from tests.slack_app import RunningApp, all_text, running_app
+
+NOW = Clock(datetime(2024, 12, 2, 14, 0, tzinfo=UTC))
+DANA, GUEST, STRANGER, ADMIN = "U0DANA0001", "U0GUEST001", "U0STRANGE1", "U0ADMIN001"
+ACME = {"account": Ref("crm", "acme")}
+
+
+def world() -> list[Record]:
+    today = NOW.now().date()
+    return [
+        Record(
+            "rep",
+            "org",
+            "dana",
+            {"name": "Dana Reyes", "email": " Dana.Reyes@Example.com", "role": "rep"},
+        ),
+        Record(
+            "account",
+            "crm",
+            "acme",
+            {
+                "name": "Acme Corporation",
+                "domain": "acme.com",
+                "industry": "technolgy",
+                "employees": 2822,
+            },
+        ),
+        Record("account", "crm", "b1", {"name": "Betatech"}),
+        Record("account", "crm", "b2", {"name": "Betasoloin"}),
+        Record("account", "crm", "sj", {"name": "Smith & <Jones> Ltd"}),
+        Record(
+            "person",
+            "crm",
+            "p1",
+            {"name": "Amy <b>Taylor</b>", "title": "VP & CTO", "role": "champion"},
+            ACME,
+        ),
+        Record(
+            "deal",
+            "crm",
+            "d1",
+            {
+                "name": "GTX Pro",
+                "stage": "Engaging",
+                "status": "open",
+                "list_value": Decimal("4821"),
+                "created_on": today - timedelta(days=12),
+            },
+            {**ACME, "owner": RepRef(name="dana reyes")},
+        ),
+        Record(
+            "deal",
+            "crm",
+            "d2",
+            {
+                "name": "GTX Basic",
+                "stage": "Won",
+                "status": "won",
+                "amount": Decimal("588"),
+                "close_date": today - timedelta(days=3),
+            },
+            {**ACME, "owner": RepRef(name="Dana Reyes")},
+        ),
+    ]
+
+
+@pytest.fixture
+def app(engine: Engine) -> Iterator[RunningApp]:
+    Loader(engine, NOW).load(world())
+    access = AccessPolicy(admins=frozenset({"revops@example.com"}))
+    with running_app(
+        engine, now=NOW, access=access, labels={"crm": "Maven CRM"}
+    ) as running:
+        slack = running.slack
+        slack.add_user(DANA, "dana.reyes@example.com", name="dana")
+        slack.add_user(GUEST, "guest@partner.example", is_restricted=True)
+        slack.add_user(STRANGER, "someone@example.com")
+        slack.add_user(ADMIN, "RevOps@Example.com")
+        yield running
+
+
+def test_card_reaches_the_asker_privately(app: RunningApp) -> None:
+    ack = app.command("acme", DANA)
+    [card] = app.replies(1)
+    text = all_text(card)
+    assert (ack.status, ack.body) == (200, b"")
+    assert (card.via, card.response_type) == ("response_url", "ephemeral")
+    assert card.blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Acme Corporation"},
+    }
+    assert "1 open, $4,821 in all" in text
+    assert "*GTX Pro* · Engaging · $4,821 list · 12 d old · Dana Reyes" in text
+    assert "Won 1 ($588) · lost 0" in text
+    assert "Source: Maven CRM · newest 2024-11-29 (3 days ago)" in text
+    assert "Share to channel" in text
+
+
+def test_ack_is_immediate_when_slack_is_slow(app: RunningApp) -> None:
+    app.slack.delay("users.info", 3.2)  # past Slack's 3 s window
+    ack = app.command("Acme", DANA)
+    assert ack.status == 200
+    assert ack.seconds < 1.0
+    [card] = app.replies(1, timeout=15)
+    assert card.blocks[0]["text"]["text"] == "Acme Corporation"
+
+
+def test_unsigned_request_is_refused(app: RunningApp) -> None:
+    body = app.slack.slash_command_body("/account", "acme", DANA)
+    unsigned = app.post(body, secret=None)
+    forged = app.post(body, secret="not-the-secret")
+    assert (unsigned.status, forged.status) == (401, 401)
+    assert app.slack.messages == []
+
+
+def test_empty_command_explains_usage(app: RunningApp) -> None:
+    ack = app.command("  ", DANA)
+    assert ack.status == 200
+    assert "`/account acme`" in ack.text
+
+
+def test_several_matches_offer_buttons_then_the_card(app: RunningApp) -> None:
+    app.command("beta", DANA)
+    [choice] = app.replies(1)
+    buttons = choice.blocks[-1]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Betatech", "Betasoloin"]
+    assert all(b["action_id"].startswith(PICK_ACTION) for b in buttons)
+
+    app.click(DANA, buttons[0]["action_id"], buttons[0]["value"])
+    card = app.replies(2)[1]
+    assert card.replace_original is True
+    assert card.blocks[0]["text"]["text"] == "Betatech"
+
+
+def test_no_match_names_the_nearest(app: RunningApp) -> None:
+    app.command("Quixotic Holdings", DANA)
+    [reply] = app.replies(1)
+    assert reply.text.startswith(
+        "I couldn't find an account matching *Quixotic Holdings*."
+    )
+    assert "Nearest names:" in reply.text
+
+
+def test_email_case_differences_still_match_the_rep(
+    app: RunningApp, engine: Engine
+) -> None:
+    app.command("acme.com", DANA)
+    [card] = app.replies(1)
+    assert card.blocks[0]["text"]["text"] == "Acme Corporation"
+    with engine.connect() as connection:
+        assert connection.scalar(select(Rep.slack_user_id)) == DANA
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        (GUEST, "Sorry, account details aren't available to guests of this workspace."),
+        (STRANGER, "Sorry, account details are only shared with the sales team."),
+    ],
+)
+def test_guests_and_strangers_are_refused(
+    app: RunningApp, user: str, expected: str
+) -> None:
+    app.command("acme", user)
+    [reply] = app.replies(1)
+    assert reply.text.startswith(expected)
+    assert "Acme" not in all_text(reply)
+
+
+def test_config_admin_may_see_cards(app: RunningApp) -> None:
+    app.command("acme", ADMIN)
+    [card] = app.replies(1)
+    assert card.blocks[0]["text"]["text"] == "Acme Corporation"
+
+
+def test_workspace_members_when_opened(engine: Engine) -> None:
+    Loader(engine, NOW).load(world())
+    opened = AccessPolicy(open_to_workspace=True)
+    with running_app(engine, now=NOW, access=opened) as running:
+        running.slack.add_user(STRANGER, "someone@example.com")
+        running.slack.add_user(GUEST, "guest@partner.example", is_ultra_restricted=True)
+        running.command("acme", STRANGER)
+        running.command("acme", GUEST)
+        replies = running.replies(2)
+    texts = [all_text(r) for r in replies]
+    assert any(t.startswith("Acme Corporation") for t in texts)
+    assert any("guests" in t for t in texts)
+
+
+def test_share_posts_to_the_channel(app: RunningApp, engine: Engine) -> None:
+    with engine.connect() as connection:
+        acme_id = connection.scalar(
+            select(Account.id).where(Account.name == "Acme Corporation")
+        )
+    app.click(DANA, SHARE_ACTION, str(acme_id))
+    [shared] = app.replies(1)
+    text = all_text(shared)
+    assert (shared.response_type, shared.replace_original) == ("in_channel", False)
+    assert f"Shared by <@{DANA}>" in text
+    assert "Share to channel" not in text
+
+
+def test_data_is_escaped_everywhere(app: RunningApp) -> None:
+    app.command("smith jones", DANA)
+    [smith] = app.replies(1)
+    app.command("acme", DANA)
+    acme = app.replies(2)[1]
+    assert smith.blocks[0]["text"]["text"] == "Smith &amp; &lt;Jones&gt; Ltd"
+    assert "<Jones>" not in all_text(smith)
+    assert "*Amy &lt;b&gt;Taylor&lt;/b&gt;*, VP &amp; CTO (champion)" in all_text(acme)
+
+
+def test_refused_card_is_replaced_by_a_short_text(app: RunningApp) -> None:
+    app.slack.fail_next("response_url", "invalid_blocks", status=400)
+    app.command("acme", DANA)
+    [fallback] = app.replies(1)
+    assert fallback.blocks in (None, [])
+    assert fallback.text.startswith(":warning: Slack refused the full card")
+    assert "Acme Corporation: 1 open deals ($4,821)" in fallback.text
+
+
+def test_huge_values_stay_within_block_limits(app: RunningApp, engine: Engine) -> None:
+    long_name = "Globex " + "Very Long Subsidiary Name " * 20
+    key_points = ["x" * 5000, "y & <z> " * 600]
+    people = [
+        Record(
+            "person",
+            "crm",
+            f"q{i}",
+            {"name": f"Person {i} " + "n" * 300, "title": "t" * 900},
+            {"account": Ref("crm", "g")},
+        )
+        for i in range(40)
+    ]
+    Loader(engine, NOW).load(
+        [
+            Record("account", "crm", "g", {"name": long_name, "industry": "i" * 3000}),
+            *people,
+            Record(
+                "conversation",
+                "calls",
+                "c",
+                {
+                    "title": "T" * 400,
+                    "started_at": NOW.now() - timedelta(days=1),
+                    "key_points": key_points,
+                },
+                {"account": Ref("crm", "g")},
+            ),
+        ]
+    )
+    app.command("globex", DANA)
+    cards = app.replies(1)
+    card = cards[0]
+    assert card.via == "response_url"
+    assert card.blocks[0]["type"] == "header"
+    assert len(card.blocks[0]["text"]["text"]) == 150
+    assert not card.text.startswith(":warning:")
