@@ -53,7 +53,6 @@ def build_app(
         RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
     )
     app = App(
-        token=token,
         signing_secret=signing_secret or "",
         client=client,
         process_before_response=False,

@@ -7,6 +7,7 @@ in reply: the ack's body, response_url posts and Web API messages.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from typing import Any
@@ -17,7 +18,6 @@ from bot.local_slack import LocalSlack, post_to_app
 from bot.runtime import Runtime
 from bot.server import HttpServer
 
-ASKER_ID = "U0FSASKER1"
 REPLY_TIMEOUT = 30.0  # seconds to wait for the app's background work
 
 
@@ -34,8 +34,9 @@ def ask(runtime: Runtime, text: str, user_email: str) -> list[dict[str, Any]]:
         )
     secret = secrets.token_hex(16)
     executor = TrackingExecutor()
+    asker = asker_id(user_email)
     with LocalSlack() as slack:
-        slack.add_user(ASKER_ID, user_email, name=user_email.split("@")[0])
+        slack.add_user(asker, user_email, name=user_email.split("@")[0])
         app = build_app(
             runtime,
             token=slack.bot_token,
@@ -45,7 +46,7 @@ def ask(runtime: Runtime, text: str, user_email: str) -> list[dict[str, Any]]:
         )
         server = HttpServer(app, "127.0.0.1", 0, lambda: {"ok": True}).start()
         try:
-            body = slack.slash_command_body(command, argument.strip(), ASKER_ID)
+            body = slack.slash_command_body(command, argument.strip(), asker)
             status, headers, reply = post_to_app(server.url, body, secret)
             if not executor.wait_idle(REPLY_TIMEOUT):
                 raise AskError(f"the app was still working after {REPLY_TIMEOUT:.0f} s")
@@ -53,6 +54,12 @@ def ask(runtime: Runtime, text: str, user_email: str) -> list[dict[str, Any]]:
             server.stop()
             executor.shutdown(wait=False)
         return [_ack(status, headers, reply), *map(_message, slack.messages)]
+
+
+def asker_id(email: str) -> str:
+    """A stable Slack-like user id per e-mail, as Slack has one id per person."""
+    digest = hashlib.sha1(email.strip().casefold().encode()).hexdigest()
+    return "U" + digest[:10].upper()
 
 
 def _ack(status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:

@@ -246,9 +246,10 @@ def _conversation(view: AccountView) -> str:
         )
     if call.duration_minutes:
         head.append(f"{call.duration_minutes} min")
-    who = [escape(p) for p in call.participants]
-    if call.rep:
-        who.insert(0, escape(call.rep))
+    who = list(
+        dict.fromkeys([call.rep, *call.participants] if call.rep else call.participants)
+    )
+    who = [escape(p) for p in who if p]
     if who:
         head.append("with " + ", ".join(who[:6]) + ("…" if len(who) > 6 else ""))
     lines = [" · ".join(head)]
@@ -288,12 +289,15 @@ def number(value: float) -> str:
 
 
 def ago(at: datetime, now: datetime) -> str:
+    """Minutes or hours within a day; beyond that, calendar days."""
     seconds = (now - at).total_seconds()
+    if seconds < 60:
+        return "just now"
     if seconds < 3600:
-        return f"{max(int(seconds // 60), 0)} min ago"
+        return f"{int(seconds // 60)} min ago"
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
-    return _days(int(seconds // 86400))
+    return _days((now.date() - at.date()).days)
 
 
 def _days(days: int) -> str:

@@ -1,48 +1,85 @@
-"""``foresight serve``: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
+"""``foresight serve``: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
+
+Either way ``GET /healthz`` on PORT answers 200 only while Foresight can work: the
+store answers and, in Socket Mode, the Slack connection is up (503 otherwise).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt import App
 from sqlalchemy import text
 
 from bot.app import build_app
 from bot.runtime import Runtime
-from bot.server import HttpServer, run_forever
+from bot.server import HttpServer
 from bot.settings import Settings
+from bot.socket_mode import PING_INTERVAL, SocketModeRunner
 
 logger = logging.getLogger(__name__)
 
+HOST = "0.0.0.0"
+
 
 def serve(runtime: Runtime, settings: Settings, *, port: int) -> int:
-    socket_mode = bool(settings.slack_app_token)
     app = build_app(
         runtime,
         token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         api_url=settings.slack_api_url,
-        socket_mode=socket_mode,
+        socket_mode=bool(settings.slack_app_token),
     )
-    if not socket_mode:
-        run_forever(app, "0.0.0.0", port, lambda: _health(runtime))
+    if not settings.slack_app_token:
+        HttpServer(app, HOST, port, lambda: health(runtime)).run_forever()
         return 0
 
-    handler = SocketModeHandler(app, settings.slack_app_token)
-    health_server = HttpServer(
-        app, "0.0.0.0", port, lambda: _health(runtime, handler)
-    ).start()
-    logger.info("health at http://0.0.0.0:%d/healthz", health_server.port)
-    handler.connect()
-    threading.Event().wait()
+    service = start_socket_mode(runtime, app, settings.slack_app_token, port=port)
+    try:
+        threading.Event().wait()
+    finally:
+        service.stop()
     return 0
 
 
-def _health(
-    runtime: Runtime, handler: SocketModeHandler | None = None
-) -> dict[str, Any]:
+@dataclass
+class SocketModeService:
+    """A connected Socket Mode app and the HTTP server of its /healthz."""
+
+    runner: SocketModeRunner
+    health_server: HttpServer
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self.health_server.stop()
+
+
+def start_socket_mode(
+    runtime: Runtime,
+    app: App,
+    app_token: str,
+    *,
+    host: str = HOST,
+    port: int,
+    ping_interval: float = PING_INTERVAL,
+) -> SocketModeService:
+    """Serves /healthz first (it says "disconnected" until Slack is), then connects."""
+    runner = SocketModeRunner(app, app_token, ping_interval=ping_interval)
+    health_server = HttpServer(app, host, port, lambda: health(runtime, runner))
+    health_server.start()
+    logger.info("health at http://%s:%d/healthz", host, health_server.port)
+    try:
+        runner.start()
+    except BaseException:
+        health_server.stop()
+        raise
+    return SocketModeService(runner, health_server)
+
+
+def health(runtime: Runtime, runner: SocketModeRunner | None = None) -> dict[str, Any]:
     """Healthy only when the store answers and, in Socket Mode, Slack is connected."""
     state: dict[str, Any] = {"ok": True}
     try:
@@ -51,8 +88,7 @@ def _health(
         state["store"] = "ok"
     except Exception as error:  # the health check reports, it never raises
         state.update(ok=False, store=f"unreachable: {type(error).__name__}")
-    if handler is not None:
-        connected = bool(handler.client.is_connected())
-        state["slack"] = "connected" if connected else "disconnected"
-        state["ok"] = state["ok"] and connected
+    if runner is not None:
+        state.update(runner.health())
+        state["ok"] = state["ok"] and runner.connected()
     return state
