@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from bot.app import build_app
 from bot.runtime import Runtime
-from bot.server import HttpServer
+from bot.server import HttpServer, run_forever
 from bot.settings import Settings
 from bot.socket_mode import PING_INTERVAL, SocketModeRunner
 
@@ -34,7 +34,7 @@ def serve(runtime: Runtime, settings: Settings, *, port: int) -> int:
         socket_mode=bool(settings.slack_app_token),
     )
     if not settings.slack_app_token:
-        HttpServer(app, HOST, port, lambda: health(runtime)).run_forever()
+        run_forever(app, HOST, port, lambda: health(runtime))
         return 0
 
     service = start_socket_mode(runtime, app, settings.slack_app_token, port=port)
@@ -66,9 +66,12 @@ def start_socket_mode(
     port: int,
     ping_interval: float = PING_INTERVAL,
 ) -> SocketModeService:
-    """Serves /healthz first (it says "disconnected" until Slack is), then connects."""
+    """Serves /healthz first (it says "disconnected" until Slack is), then connects.
+
+    The port serves /healthz alone: Slack's requests come over the socket.
+    """
     runner = SocketModeRunner(app, app_token, ping_interval=ping_interval)
-    health_server = HttpServer(app, host, port, lambda: health(runtime, runner))
+    health_server = HttpServer(None, host, port, lambda: health(runtime, runner))
     health_server.start()
     logger.info("health at http://%s:%d/healthz", host, health_server.port)
     try:

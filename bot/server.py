@@ -20,9 +20,13 @@ EVENTS_PATH = "/slack/events"
 Health = Callable[[], dict[str, Any]]
 
 
-def wsgi_application(app: App, health: Health) -> Callable[..., Iterable[bytes]]:
-    """Slack's requests go to Bolt; GET /healthz says whether the app can work."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_application(app: App | None, health: Health) -> Callable[..., Iterable[bytes]]:
+    """Slack's requests go to Bolt; GET /healthz says whether the app can work.
+
+    Without an app (Socket Mode) only /healthz answers: that app skips signature
+    checks, so it must never take requests from the network.
+    """
+    slack = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
 
     def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
@@ -31,6 +35,9 @@ def wsgi_application(app: App, health: Health) -> Callable[..., Iterable[bytes]]
             body = json.dumps(state).encode()
             start_response(status, [("Content-Type", "application/json")])
             return [body]
+        if slack is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found"]
         return slack(environ, start_response)
 
     return application
@@ -53,13 +60,14 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class HttpServer:
-    """A threaded server in the background on loopback, for ``ask``, demo and tests.
+    """A threaded server in the background: on loopback for ``ask``, demo and tests,
+    and for /healthz alone beside Socket Mode (``app=None``).
 
     It stops cleanly (``shutdown`` waits for the serving loop), which waitress's
     background mode does not.
     """
 
-    def __init__(self, app: App, host: str, port: int, health: Health) -> None:
+    def __init__(self, app: App | None, host: str, port: int, health: Health) -> None:
         self._server = make_server(
             host,
             port,

@@ -10,11 +10,16 @@ reconnects through ``connect_to_new_endpoint``, which always asks
 - no pong came for more than 4 × ``ping_interval`` (a silent drop);
 - Slack sends a ``disconnect`` message (refresh_requested, warning).
 
-One fix on top: the built-in client reads an empty ``recv`` (the server closed
-with FIN but no close frame, as proxies do on an idle cut) as "no data yet". It then
-spins a CPU core until the stale-ping check gives up, 4-5 ping intervals later.
-``_HangUpAware`` turns that empty read into a reset, so it reconnects at the next
-ping instead.
+Two fixes on top, both in ``_adopt``:
+
+- the built-in client reads an empty ``recv`` (the server closed with FIN but no
+  close frame, as proxies do on an idle cut) as "no data yet". It then spins a CPU
+  core until the stale-ping check gives up, 4-5 ping intervals later. Raising a
+  reset instead makes it reconnect at the next ping;
+- closing a connection waits for the receiving thread's lock, which that thread
+  holds through a ``recv`` that may block for 3 s. A refresh (Slack's
+  ``disconnect`` message) then leaves the new connection unread for up to 3 s,
+  Slack's whole ack deadline. Shutting the socket down first wakes the reader.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.builtin.connection import Connection
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.app import SetupError
@@ -66,22 +73,20 @@ class SocketModeRunner:
         try:
             self.client.connect()
         except SlackApiError as error:
-            self.client.close()
+            self.stop()
             raise SetupError(
                 f"Slack refused apps.connections.open ({error.response.get('error')}): "
                 "check SLACK_APP_TOKEN (xapp-…, with the connections:write scope)"
             ) from error
         except BaseException:
-            self.client.close()
+            self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        self.client.auto_reconnect_enabled = False
-        session = self.client.current_session
-        sock = session.sock if session is not None else None
-        if isinstance(sock, _HangUpAware):
-            sock.hang_up()  # wakes the receiving thread, which otherwise waits 3 s
+        # The message thread waits up to 1 s on its queue; a None wakes it to stop.
+        self.client.closed = True
+        self.client.message_queue.put(None)
         self.client.close()
 
     def connected(self) -> bool:
@@ -90,20 +95,37 @@ class SocketModeRunner:
     def health(self) -> dict[str, Any]:
         return {"slack": "connected" if self.connected() else "disconnected"}
 
-    def _dispatch(self, client: SocketModeClient, request: SocketModeRequest) -> None:
+    def _dispatch(
+        self, client: BaseSocketModeClient, request: SocketModeRequest
+    ) -> None:
         """What Bolt's ``SocketModeHandler.handle`` does: run the app, then ack."""
         started = time.time()
         send_response(client, request, run_bolt_app(self.app, request), started)
 
 
-class _Client(SocketModeClient):  # type: ignore[misc]
-    """The built-in client, told that an empty read means the server hung up."""
+class _Client(SocketModeClient):
+    """The built-in client, with ``_adopt`` applied to each new connection."""
 
     def connect(self) -> None:
         super().connect()
-        session = self.current_session
-        if session is not None and session.sock is not None:
-            session.sock = _HangUpAware(session.sock)
+        if self.current_session is not None:
+            _adopt(self.current_session)
+
+
+def _adopt(session: Connection) -> None:
+    """EOF raises a reset; disconnecting wakes the reader before taking its lock."""
+    if session.sock is None:  # the connection failed; the monitor will retry
+        return
+    sock = _HangUpAware(session.sock)
+    # Duck-typed: the connection only calls recv, send, close and shutdown.
+    session.sock = sock  # type: ignore[assignment]
+    disconnect = session.disconnect
+
+    def disconnect_now() -> None:
+        sock.hang_up()
+        disconnect()
+
+    session.disconnect = disconnect_now  # type: ignore[method-assign]
 
 
 class _HangUpAware:
@@ -124,7 +146,7 @@ class _HangUpAware:
         return data
 
     def hang_up(self) -> None:
-        """Ends reads at once, quietly: for our own shutdown."""
+        """Ends reads at once, quietly: for a disconnect of our own."""
         self._hanging_up = True
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)

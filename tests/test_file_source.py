@@ -19,6 +19,7 @@ from context.models import Account, Activity, Deal, Person, Rep, SyncRun
 from integrations.config import DATA_ROOT_ENV, load_config
 from integrations.errors import ConfigError
 from integrations.files import values
+from integrations.files.paths import PathError, compile_path, get_path
 from integrations.files.values import BadValue
 from integrations.registry import SOURCE_KINDS
 from integrations.sync import SourceResult, sync
@@ -34,11 +35,19 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def run(engine: Engine, config: Path, **kwargs: object) -> tuple[list[SourceResult], str]:
+def run(
+    engine: Engine, config: Path, **kwargs: object
+) -> tuple[list[SourceResult], str]:
     out = io.StringIO()
     loaded = load_config(config, **kwargs)  # type: ignore[arg-type]
     results = sync(engine, loaded, Clock(), console=Console(file=out, width=200))
     return results, out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def no_data_root_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The configs' own data_root, unless a test says otherwise."""
+    monkeypatch.delenv(DATA_ROOT_ENV, raising=False)
 
 
 DEALS_CONFIG = """
@@ -105,7 +114,7 @@ def test_amounts_in_common_forms(text: object, expected: Decimal | None) -> None
 
 @pytest.mark.parametrize("text", ["12,34", "abc", "1.2.3", "1,00.5", True])
 def test_unreadable_amounts_are_refused(text: object) -> None:
-    with pytest.raises(BadValue, match="number|flag"):
+    with pytest.raises(BadValue, match=r"number|flag"):
         values.read_decimal(text)
 
 
@@ -183,6 +192,36 @@ def test_json_columns_get_plain_json_types() -> None:
     json.dumps(safe)
 
 
+MEETING = {
+    "topics": [{"topic": "Intro"}, {"topic": "Budget"}],
+    "queries": [
+        {"query": "Who?", "answer": "Ann"},
+        {"query": "Summarize the whole meeting.", "answer": "Short."},
+    ],
+    "meta": {"id": 7},
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("meta.id", 7),
+        ("meta.missing", None),
+        ("topics[].topic", ["Intro", "Budget"]),
+        ("topics[-1].topic", "Budget"),
+        ("queries[query=Summarize the whole meeting.].answer", ["Short."]),
+        ("nothing[].here", []),
+    ],
+)
+def test_json_paths(path: str, expected: object) -> None:
+    assert get_path(MEETING, compile_path(path)) == expected
+
+
+def test_unreadable_path_says_how_to_write_one() -> None:
+    with pytest.raises(PathError, match=r"use \[\], \[0\] or \[key=value\]"):
+        compile_path("topics[first].topic")
+
+
 # -- rows, files and configs ------------------------------------------------------
 
 
@@ -240,7 +279,10 @@ def test_missing_file_fails_that_source_only(engine: Engine, tmp_path: Path) -> 
           - name: crm
             kind: files
             files:
-              - {path: accounts.csv, kind: account, id: account, fields: {name: account}}
+              - path: accounts.csv
+                kind: account
+                id: account
+                fields: {name: account}
         """,
     )
     (gone, crm), output = run(engine, config)
@@ -264,13 +306,18 @@ def test_unmapped_column_fails_before_loading(engine: Engine, tmp_path: Path) ->
           - name: crm
             kind: files
             files:
-              - {path: accounts.csv, kind: account, id: account, fields: {name: company}}
+              - path: accounts.csv
+                kind: account
+                id: account
+                fields: {name: company}
         """,
     )
     (result,), _ = run(engine, config)
 
     assert result.error is not None
-    assert "accounts.csv has no column 'company'; its columns are account" in result.error
+    assert (
+        "accounts.csv has no column 'company'; its columns are account" in result.error
+    )
     with engine.connect() as connection:
         assert connection.scalar(select(Account.id)) is None
 
@@ -301,9 +348,7 @@ def test_config_errors_say_where_and_what(tmp_path: Path) -> None:
 
     message = str(caught.value)
     assert str(config) in message
-    assert (
-        "sources[0] (crm) › files[0].fields.amount: unknown key 'colum'" in message
-    )
+    assert "sources[0] (crm) › files[0].fields.amount: unknown key 'colum'" in message
     assert "a usage record needs account, metric, value" in message
     assert "unknown source kind 'hubspot'; use one of: files, synthetic" in message
 
@@ -321,6 +366,15 @@ def test_data_root_argument_beats_environment(
     assert load_config(config, tmp_path / "from_arg").data_root == tmp_path / "from_arg"
     with pytest.raises(ConfigError, match="is not a folder"):
         load_config(config, tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    "written",
+    ['"2024-12-02T14:00:00Z"', "2024-12-02T09:00:00-05:00", "2024-12-02 14:00:00"],
+)
+def test_config_now_is_aware_utc(tmp_path: Path, written: str) -> None:
+    config = write(tmp_path, "foresight.yml", f"now: {written}\nsources: []\n")
+    assert load_config(config).now == datetime(2024, 12, 2, 14, tzinfo=UTC)
 
 
 def test_repeated_ids_are_rejected_unless_distinct(
@@ -452,6 +506,42 @@ def test_json_records_nested_lists_and_folded_lookups(
     assert [tuple(n) for n in notes] == [("Top tier", at), ("Top tier", at)]
 
 
+def test_lookup_miss_leaves_value_empty_and_warns(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(tmp_path, "prices.csv", "product,price\nGTX Pro,4821\n")
+    write(tmp_path, "deals.csv", "id,product\nD1,GTXPro\nD2,Unheard Of\n")
+    config = write(
+        tmp_path,
+        "foresight.yml",
+        """
+        sources:
+          - name: crm
+            kind: files
+            lookups:
+              prices: {path: prices.csv, key: product}
+            files:
+              - path: deals.csv
+                kind: deal
+                id: id
+                fields:
+                  list_value: {lookup: prices, key: product, column: price}
+        """,
+    )
+    run(engine, config)
+
+    query = select(Deal.source_id, Deal.list_value).order_by(Deal.source_id)
+    with engine.connect() as connection:
+        assert connection.execute(query).all() == [
+            ("D1", Decimal("4821")),
+            ("D2", None),
+        ]
+    assert (
+        "lookup prices (prices.csv): 1 look-ups of 1 keys found nothing, e.g. "
+        "'Unheard Of'" in caplog.text
+    )
+
+
 def test_many_rejections_of_one_kind_are_summarised(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -480,3 +570,18 @@ def test_many_rejections_of_one_kind_are_summarised(
 
 def test_both_built_in_kinds_are_registered() -> None:
     assert {"files", "synthetic"} <= set(SOURCE_KINDS)
+
+
+def test_synthetic_source_runs_through_the_registry(
+    engine: Engine, tmp_path: Path
+) -> None:
+    pytest.importorskip("integrations.synthetic")
+    config = write(
+        tmp_path,
+        "foresight.yml",
+        "sources:\n  - {name: demo, kind: synthetic, accounts: 3, seed: 11}\n",
+    )
+    (result,), _ = run(engine, config)
+
+    assert result.error is None
+    assert result.counts["account"]["new"] == 3

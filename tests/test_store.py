@@ -157,3 +157,28 @@ def test_out_of_date_schema_is_refused(tmp_path: object) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
     with pytest.raises(SchemaError, match="run `foresight db upgrade`"):
         check_schema(engine)
+
+
+def test_warehouse_values_are_stored_json_safe(engine: Engine) -> None:
+    extra = {
+        "arr": Decimal("33432.00"),
+        "seats": Decimal("14"),
+        "ratio": Decimal("0.1234567891"),
+        "renews": date(2025, 1, 12),
+        "seen": datetime(2024, 11, 20, 13, 30, tzinfo=PACIFIC),
+        "nested": [Decimal("1.5"), {"when": date(2024, 1, 2)}],
+    }
+    report = Loader(engine).load(
+        [Record("account", "warehouse", "a1", {"name": "Acme", "extra": extra})]
+    )
+    assert report.rejections == []
+    with engine.connect() as connection:
+        stored = connection.scalar(select(Account.extra))
+    assert stored == {
+        "arr": 33432,
+        "seats": 14,
+        "ratio": 0.123457,
+        "renews": "2025-01-12",
+        "seen": "2024-11-20T21:30:00+00:00",
+        "nested": [1.5, {"when": "2024-01-02"}],
+    }

@@ -1,0 +1,46 @@
+"""What every source entry in a config has, whatever its kind.
+
+Each kind (``files``, ``synthetic``, …) extends ``SourceConfig`` with its own keys, so
+that a config is checked strictly and a typo is caught before anything is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from context.clock import Clock
+from context.records import Record, Rejection
+
+# The store keeps a source's name in a String(64) column on every row.
+SOURCE_NAME_LIMIT = 64
+
+
+class SourceConfig(BaseModel):
+    """A source's name (stored on every row it supplies), label and kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        min_length=1, max_length=SOURCE_NAME_LIMIT, pattern=r"^[A-Za-z0-9_.-]+$"
+    )
+    label: str = ""
+    kind: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_defaults_to_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("label") and data.get("name"):
+            return {**data, "label": str(data["name"])}
+        return data
+
+
+class SourceReader(Protocol):
+    """Reads one source: good records in ``KINDS`` order, bad ones as rejections."""
+
+    def __call__(
+        self, source: Any, data_root: Path, clock: Clock
+    ) -> Iterator[Record | Rejection]: ...
