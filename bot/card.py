@@ -27,6 +27,7 @@ from context.resolve import Resolution
 
 SHARE_ACTION = "account_share"
 PICK_ACTION = "account_pick"
+MAX_TEAM = 4
 MAX_DEALS = 8
 MAX_CLOSED = 3
 MAX_STAKEHOLDERS = 8
@@ -77,7 +78,11 @@ def _about(view: AccountView, labels: Mapping[str, str]) -> list[str]:
         view.domain,
     ]
     about = " · ".join(escape(f) for f in facts if f)
-    team = ", ".join(f"{escape(r.name)} ({escape(r.role)})" for r in view.team)
+    team = ", ".join(
+        f"{escape(r.name)} ({escape(r.role)})" for r in view.team[:MAX_TEAM]
+    )
+    if len(view.team) > MAX_TEAM:
+        team += f" and {len(view.team) - MAX_TEAM} more"
     return [t for t in (about, f"Our team: {team}" if team else "") if t]
 
 
@@ -206,6 +211,8 @@ def _billing(view: AccountView) -> str:
     parts = []
     if billing.plan:
         parts.append(f"*{escape(billing.plan)}* plan")
+    if billing.subscriptions > 1:
+        parts.append(f"{billing.subscriptions} live subscriptions")
     if billing.status:
         parts.append(escape(billing.status))
     if billing.mrr is not None:

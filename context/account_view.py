@@ -92,6 +92,7 @@ class UsageFacts:
 class BillingFacts:
     plan: str | None
     status: str | None
+    subscriptions: int
     mrr: Decimal | None
     arr: Decimal | None
     seats: int | None
@@ -252,15 +253,22 @@ def _reps(session: Session, ids: set[int]) -> dict[int, Rep]:
 def _team(
     session: Session, view: AccountView, account: Account, reps: dict[int, Rep]
 ) -> None:
-    """Who on our side works the account: its owner first, then deal owners."""
-    ordered = []
-    if account.owner_rep_id in reps:
-        ordered.append(reps[account.owner_rep_id])
-    by_name = {d.owner for d in view.open_deals + view.recent_closed if d.owner}
-    ordered += sorted(
-        (r for r in reps.values() if r.name in by_name and r not in ordered),
-        key=lambda r: r.name,
+    """Who on our side works the account: its owner, then owners of open deals
+    (most open deals first), then owners of recently closed ones."""
+    weight: dict[str, int] = defaultdict(int)
+    for deal in view.open_deals:
+        if deal.owner:
+            weight[deal.owner] += 1000
+    for deal in view.recent_closed:
+        if deal.owner:
+            weight[deal.owner] += 1
+    ordered = sorted(
+        (r for r in reps.values() if r.name in weight),
+        key=lambda r: (-weight[r.name], r.name),
     )
+    owner = reps.get(account.owner_rep_id) if account.owner_rep_id else None
+    if owner is not None:
+        ordered = [owner, *(r for r in ordered if r.id != owner.id)]
     view.team = [RepFacts(r.name, r.role, r.email, r.team) for r in ordered]
 
 
@@ -377,14 +385,17 @@ def _billing(session: Session, view: AccountView, today: date) -> None:
     if not subscriptions and not invoices:
         return
     current = _current_subscription(subscriptions, today)
+    live = [s for s in subscriptions if s.ends_on is None or s.ends_on >= today]
+    counted = live or ([current] if current else [])
     unpaid = [i for i in invoices if i.status in UNPAID]
     view.billing = BillingFacts(
         plan=current.plan if current else None,
         status=_subscription_status(current, today) if current else None,
-        mrr=current.mrr if current else None,
-        arr=current.arr if current else None,
-        seats=current.seats if current else None,
-        renews_on=current.renews_on if current else None,
+        subscriptions=len(live),
+        mrr=_total(s.mrr for s in counted),
+        arr=_total(s.arr for s in counted),
+        seats=_total(s.seats for s in counted),
+        renews_on=min((s.renews_on for s in live if s.renews_on), default=None),
         ends_on=current.ends_on if current else None,
         auto_renew=current.auto_renew if current else None,
         unpaid_invoices=len(unpaid),
@@ -404,6 +415,12 @@ def _billing(session: Session, view: AccountView, today: date) -> None:
     view.freshness["billing"] = _freshness(
         [*subscriptions, *invoices], max(dated, default=None)
     )
+
+
+def _total(values: Any) -> Any:
+    """The sum of the known values, or None when none is known."""
+    known = [v for v in values if v is not None]
+    return sum(known[1:], known[0]) if known else None
 
 
 def _current_subscription(

@@ -102,6 +102,9 @@ class LoadReport:
         default_factory=lambda: defaultdict(Counter)
     )
     rejections: list[Rejection] = field(default_factory=list)
+    # Sales-org people that records name (deal owners, call reps) but no rep matches:
+    # (source, kind, who) → how many records. Loaded all the same, reported to admins.
+    unmatched_reps: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def count(self, record: Record, outcome: str, n: int = 1) -> None:
         self.counts[(record.source, record.kind)][outcome] += n
@@ -177,7 +180,11 @@ class Loader:
         values = dict(record.fields)
         for name, ref in record.refs.items():
             if isinstance(ref, RepRef):
-                values[REP_COLUMNS.get(name, f"{name}_rep_id")] = self._rep_id(ref)
+                rep_id = self._rep_id(ref)
+                if rep_id is None and (ref.email or ref.name):
+                    who = str(ref.email or ref.name).strip()
+                    self.report.unmatched_reps[(record.source, record.kind, who)] += 1
+                values[REP_COLUMNS.get(name, f"{name}_rep_id")] = rep_id
                 continue
             hit = found[name].get((ref.source, ref.id))
             if hit is None:

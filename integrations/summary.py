@@ -33,6 +33,7 @@ def print_summary(console: Console, results: Sequence[SourceResult]) -> None:
     console.print(_table(results))
     for result in results:
         _print_rejections(console, result.name, result.rejections)
+        _print_unmatched(console, result.name, result.unmatched_reps)
     failed = [result for result in results if result.error]
     for result in failed:
         failure = Text(f"✗ {result.name} failed: {result.error}", style="bold red")
@@ -60,6 +61,27 @@ def _table(results: Sequence[SourceResult]) -> Table:
                 *(str(counts[o]) for o in ("new", "updated", "unchanged", "rejected")),
             )
     return table
+
+
+def _print_unmatched(
+    console: Console, source: str, who: dict[tuple[str, str], int]
+) -> None:
+    """Owners no rep matches still load, but an admin must hear about them."""
+    if not who:
+        return
+    console.print(
+        Text(
+            f"{source}: {len(who)} sales-org name(s) match no rep in the directory "
+            "(records kept without an owner link; add them to the org source):",
+            style="bold yellow",
+        ),
+        soft_wrap=True,
+    )
+    ranked = sorted(who.items(), key=lambda item: -item[1])
+    for (kind, name), count in ranked[:SHOWN]:
+        console.print(Text(f"  {name} ({count} {kind} records)"), soft_wrap=True)
+    if len(ranked) > SHOWN:
+        console.print(Text(f"  … and {len(ranked) - SHOWN} more"))
 
 
 def _print_rejections(console: Console, source: str, items: list[Rejection]) -> None:

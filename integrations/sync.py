@@ -44,6 +44,7 @@ class SourceResult:
     label: str
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
+    unmatched_reps: dict[tuple[str, str], int] = field(default_factory=dict)
     error: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
@@ -130,6 +131,8 @@ def _collect(result: SourceResult, report: LoadReport) -> None:
     ):
         result.counts.setdefault(kind, Counter()).update(counts)
     result.rejections = list(report.rejections)
+    for (_, kind, who), count in report.unmatched_reps.items():
+        result.unmatched_reps[(kind, who)] = count
 
 
 def _analyze(engine: Engine, result: SourceResult) -> None:

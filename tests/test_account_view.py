@@ -150,6 +150,31 @@ def world() -> list[Record]:
             ACME,
         ),
         Record(
+            "subscription",
+            "billing",
+            "s2",
+            {
+                "plan": "Add-on",
+                "mrr": Decimal("100"),
+                "seats": 2,
+                "started_on": days_ago(30),
+                "renews_on": TODAY + timedelta(days=10),
+            },
+            ACME,
+        ),
+        Record(
+            "subscription",
+            "billing",
+            "s-old",
+            {
+                "plan": "Pilot",
+                "mrr": Decimal("999"),
+                "started_on": days_ago(900),
+                "ends_on": days_ago(500),
+            },
+            ACME,
+        ),
+        Record(
             "invoice",
             "billing",
             "i1",
@@ -282,11 +307,15 @@ def test_usage_compares_thirty_days_with_the_thirty_before(view: AccountView) ->
 def test_billing_counts_unpaid_and_failed_invoices(view: AccountView) -> None:
     billing = view.billing
     assert billing is not None
-    assert (billing.plan, billing.mrr, billing.seats, billing.auto_renew) == (
+    assert (billing.plan, billing.subscriptions, billing.mrr, billing.seats) == (
         "Enterprise",
-        Decimal("2786.00"),
-        14,
+        2,
+        Decimal("2886.00"),
+        16,
+    )
+    assert (billing.auto_renew, billing.renews_on) == (
         False,
+        TODAY + timedelta(days=10),
     )
     assert (
         billing.unpaid_invoices,

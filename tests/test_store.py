@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from context.db import SchemaError, check_schema, make_engine
 from context.load import Loader
 from context.models import Account, Activity, Deal, DealChange, Person
-from context.records import Record, Ref
+from context.records import Record, Ref, RepRef
 
 PACIFIC = timezone(timedelta(hours=-8))
 
@@ -182,3 +182,44 @@ def test_warehouse_values_are_stored_json_safe(engine: Engine) -> None:
         "seen": "2024-11-20T21:30:00+00:00",
         "nested": [1.5, {"when": "2024-01-02"}],
     }
+
+
+def test_owner_matched_by_email_case_and_unmatched_reported(engine: Engine) -> None:
+    report = Loader(engine).load(
+        [
+            Record(
+                "rep",
+                "org",
+                "dana",
+                {"name": "Dana Reyes", "email": "dana.reyes@example.com "},
+            ),
+            Record(
+                "deal",
+                "crm",
+                "d1",
+                {"stage": "Won"},
+                {"owner": RepRef(email="Dana.Reyes@Example.com")},
+            ),
+            Record(
+                "deal",
+                "crm",
+                "d2",
+                {"stage": "Won"},
+                {"owner": RepRef(name="Ghost Rep")},
+            ),
+            Record(
+                "deal",
+                "crm",
+                "d3",
+                {"stage": "Lost"},
+                {"owner": RepRef(name="Ghost Rep")},
+            ),
+        ]
+    )
+    with engine.connect() as connection:
+        owners = connection.execute(
+            select(Deal.source_id, Deal.owner_rep_id).order_by(Deal.source_id)
+        ).all()
+    assert [o is not None for _, o in owners] == [True, False, False]
+    assert report.counts[("crm", "deal")]["new"] == 3
+    assert dict(report.unmatched_reps) == {("crm", "deal", "Ghost Rep"): 2}
