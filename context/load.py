@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Engine, insert, select, text, update
+from sqlalchemy import JSON, ColumnElement, Engine, String, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from context.clock import Clock
@@ -45,6 +45,7 @@ from context.records import Record, Ref, Rejection, RepRef
 logger = logging.getLogger(__name__)
 
 CHUNK = 1000
+ID_LENGTH = 255  # the width of every source_id column
 # PostgreSQL plans each chunk's lookups from table statistics. A table that grows from
 # empty during a load has none, and the planner then reads every row of the source
 # for every chunk, which makes a bulk load quadratic (760 usage rows/s at 74k rows).
@@ -203,6 +204,14 @@ class Loader:
         _derive_keys(values, columns)
         for name in _json_columns(table) & set(values):
             values[name] = json_safe(values[name])
+        if len(record.source_id) > ID_LENGTH:
+            return f"id is {len(record.source_id)} characters; at most {ID_LENGTH} fit"
+        for name, limit in _string_limits(table).items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                # PostgreSQL refuses what does not fit (SQLite would keep it): cut
+                # descriptive text visibly rather than lose the whole record.
+                values[name] = value[: limit - 1] + "…"
         unknown = sorted(set(values) - columns) if table is not None else []
         if unknown:
             return f"unknown field {', '.join(unknown)} for a {record.kind} record"
@@ -486,6 +495,17 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 @functools.cache
+@functools.cache
+def _string_limits(table: Any) -> dict[str, int]:
+    if table is None:
+        return {}
+    return {
+        c.key: c.type.length
+        for c in table.__table__.columns
+        if isinstance(c.type, String) and c.type.length and c.key != "source_id"
+    }
+
+
 def _columns(table: Any) -> frozenset[str]:
     return frozenset(table.__table__.columns.keys())
 

@@ -223,3 +223,26 @@ def test_owner_matched_by_email_case_and_unmatched_reported(engine: Engine) -> N
     assert [o is not None for _, o in owners] == [True, False, False]
     assert report.counts[("crm", "deal")]["new"] == 3
     assert dict(report.unmatched_reps) == {("crm", "deal", "Ghost Rep"): 2}
+
+
+def test_overlong_text_is_cut_and_overlong_id_rejected(engine: Engine) -> None:
+    report = Loader(engine).load(
+        [
+            Record("account", "crm", "a1", {"name": "N" * 300, "industry": "I" * 200}),
+            Record(
+                "account",
+                "crm",
+                "x" * 256,
+                {"name": "Too long an id"},
+                origin="accounts.csv line 3",
+            ),
+        ]
+    )
+    assert [str(r) for r in report.rejections] == [
+        "accounts.csv line 3: id is 256 characters; at most 255 fit"
+    ]
+    with engine.connect() as connection:
+        name, industry = connection.execute(
+            select(Account.name, Account.industry)
+        ).one()
+    assert (len(name), name[-1], len(industry)) == (255, "…", 128)
