@@ -138,10 +138,12 @@ def _remember(engine: Engine, user: SlackUser) -> SlackUser:
 def _link_rep(engine: Engine, key: str, user_id: str) -> bool:
     """Find the rep with this e-mail and remember their Slack user id."""
     with transaction(engine) as session:
-        rep_ids = session.scalars(select(Rep.id).where(Rep.email_key == key)).all()
-        if not rep_ids:
-            return False
-        session.execute(
-            update(Rep).where(Rep.id.in_(rep_ids)).values(slack_user_id=user_id)
-        )
-    return True
+        reps = session.execute(
+            select(Rep.id, Rep.slack_user_id).where(Rep.email_key == key)
+        ).all()
+        stale = [rep_id for rep_id, linked in reps if linked != user_id]
+        if stale:
+            session.execute(
+                update(Rep).where(Rep.id.in_(stale)).values(slack_user_id=user_id)
+            )
+    return bool(reps)
