@@ -31,6 +31,7 @@ from context.models import (
     Subscription,
     UsageRecord,
 )
+from context.names import fold
 
 RECENT_DAYS = 90  # won and lost deals this recent are shown
 USAGE_WINDOW = 30  # usage: the last 30 days against the 30 before
@@ -154,7 +155,7 @@ def build_account_view(session: Session, account_id: int, clock: Clock) -> Accou
 
     reps = _deals(session, view, account, now)
     _team(session, view, account, reps)
-    _stakeholders(session, view, now)
+    _stakeholders(session, view, now, reps)
     _usage(session, view, now.date())
     _billing(session, view, now.date())
     _conversation(session, view, now, reps)
@@ -272,23 +273,61 @@ def _team(
     view.team = [RepFacts(r.name, r.role, r.email, r.team) for r in ordered]
 
 
-def _stakeholders(session: Session, view: AccountView, now: datetime) -> None:
+def _stakeholders(
+    session: Session, view: AccountView, now: datetime, reps: dict[int, Rep]
+) -> None:
+    """People at the account with their last touch; people heard on calls who are
+    not (yet) in the CRM are stakeholders too, touched when the call happened."""
     people = list(
         session.scalars(select(Person).where(Person.account_id == view.account_id))
     )
     touches = _last_touches(session, [p.id for p in people], now)
+    calls = _call_participants(session, view.account_id, now, reps)
+    by_name = {fold(p.name): p.id for p in people}
+    for name, (at, _) in calls.items():
+        person_id = by_name.get(fold(name))
+        known = touches.get(person_id) if person_id is not None else None
+        if person_id is not None and (known is None or at > known[0]):
+            touches[person_id] = (at, "call")
     facts = [
         StakeholderFacts(
             p.name, p.title, p.role, p.email, *touches.get(p.id, (None, None))
         )
         for p in people
     ]
+    facts += [
+        StakeholderFacts(name, None, None, None, at, "call")
+        for name, (at, _) in calls.items()
+        if fold(name) not in by_name
+    ]
     facts.sort(key=lambda s: (s.last_touch is None, -_ts(s.last_touch), s.name))
     view.stakeholders = facts
     newest = max((s.last_touch for s in facts if s.last_touch), default=None)
+    sources = [*people, *(source for _, source in calls.values())]
     view.freshness["stakeholders"] = _freshness(
-        people, newest.date() if newest else None
+        sources, newest.date() if newest else None
     )
+
+
+def _call_participants(
+    session: Session, account_id: int, now: datetime, reps: dict[int, Rep]
+) -> dict[str, tuple[datetime, Any]]:
+    """Each participant of the account's calls until now, with their latest call."""
+    conversations = session.scalars(
+        select(Conversation).where(
+            Conversation.account_id == account_id, Conversation.started_at <= now
+        )
+    )
+    ours = {fold(r.name) for r in reps.values()}
+    latest: dict[str, tuple[datetime, Any]] = {}
+    for conversation in conversations:
+        at = _aware(conversation.started_at)
+        for name in conversation.participants or []:
+            if not isinstance(name, str) or not name.strip() or fold(name) in ours:
+                continue
+            if at is not None and (name not in latest or at > latest[name][0]):
+                latest[name] = (at, conversation)
+    return latest
 
 
 def _last_touches(

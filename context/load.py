@@ -495,7 +495,6 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 @functools.cache
-@functools.cache
 def _string_limits(table: Any) -> dict[str, int]:
     if table is None:
         return {}
@@ -506,6 +505,7 @@ def _string_limits(table: Any) -> dict[str, int]:
     }
 
 
+@functools.cache
 def _columns(table: Any) -> frozenset[str]:
     return frozenset(table.__table__.columns.keys())
 
@@ -566,10 +566,11 @@ def _same_keys(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     yield from groups.values()
 
 
-def _json_columns(table: Any) -> set[str]:
+@functools.cache
+def _json_columns(table: Any) -> frozenset[str]:
     if table is None:
-        return set()
-    return {c.key for c in table.__table__.columns if isinstance(c.type, JSON)}
+        return frozenset()
+    return frozenset(c.key for c in table.__table__.columns if isinstance(c.type, JSON))
 
 
 def _derive_keys(values: dict[str, Any], columns: frozenset[str]) -> None:

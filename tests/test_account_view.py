@@ -292,7 +292,7 @@ def test_recent_closed_only_within_ninety_days(view: AccountView) -> None:
 def test_stakeholder_last_touch_ignores_future(view: AccountView) -> None:
     touches = {s.name: (s.last_touch, s.last_touch_kind) for s in view.stakeholders}
     assert touches == {
-        "Amy Taylor": (NOW - timedelta(days=3), "email"),
+        "Amy Taylor": (NOW - timedelta(days=2), "call"),
         "Ben Quiet": (NOW - timedelta(days=45), "email"),
     }
 
