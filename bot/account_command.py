@@ -1,8 +1,10 @@
 """``/account <name>``: acknowledge at once, then build and send the card.
 
-The ack goes out before any store or Slack lookup (a lazy listener does the work),
-so a slow store never makes Slack show ``operation_timeout``. The card is private to
-the asker; its "Share to channel" button posts a copy for everyone.
+The listener only queues the work on Foresight's own pool and acks; the store and
+Slack lookups run afterwards, so a slow store never makes Slack show
+``operation_timeout`` (case B03), however many slow answers are in flight. The
+card is private to the asker; its "Share to channel" button posts a copy for the
+channel when everyone in it may see account details.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -17,6 +20,7 @@ from slack_sdk import WebClient
 
 from bot import messages
 from bot.access import Access, check_access
+from bot.audience import share_refusal
 from bot.blocks import Block, context, sections
 from bot.card import PICK_ACTION, SHARE_ACTION, account_card, no_match, picker
 from bot.delivery import DeliveryError, send, send_text
@@ -31,39 +35,61 @@ logger = logging.getLogger(__name__)
 def register(app: App, runtime: Runtime) -> None:
     """Attach the /account command and the card's buttons to ``app``."""
 
-    def ack_command(ack: Ack, command: dict[str, Any]) -> None:
-        if not command.get("text", "").strip():
-            ack(text=messages.user_usage())
-        else:
-            ack()
-
-    def answer_command(
-        command: dict[str, Any], respond: Respond, client: WebClient
+    def on_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         query = " ".join(command.get("text", "").split())
         if not query:
+            ack(text=messages.user_usage())
             return
-        with _boundary(respond, "account command", command.get("user_id")):
-            answer(runtime, client, respond, command["user_id"], query)
-
-    def ack_action(ack: Ack) -> None:
+        user_id = command["user_id"]
+        _later(runtime, respond, "account command", user_id, answer, client, query)
         ack()
 
-    def pick(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        with _boundary(respond, "account pick", user_id):
-            account_id = int(body["actions"][0]["value"])
-            show_card(runtime, client, respond, user_id, account_id, replace=True)
+    def on_pick(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        user_id, value = body["user"]["id"], body["actions"][0]["value"]
+        _later(runtime, respond, "account pick", user_id, show_card, client, value)
+        ack()
 
-    def share(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        with _boundary(respond, "account share", user_id):
-            account_id = int(body["actions"][0]["value"])
-            share_card(runtime, client, respond, user_id, account_id)
+    def on_share(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        user_id, value = body["user"]["id"], body["actions"][0]["value"]
+        channel = (body.get("channel") or {}).get("id")
+        _later(
+            runtime,
+            respond,
+            "account share",
+            user_id,
+            share_card,
+            client,
+            value,
+            channel,
+        )
+        ack()
 
-    app.command("/account")(ack=ack_command, lazy=[answer_command])
-    app.action(re.compile(f"^{PICK_ACTION}"))(ack=ack_action, lazy=[pick])
-    app.action(SHARE_ACTION)(ack=ack_action, lazy=[share])
+    app.command("/account")(on_command)
+    app.action(re.compile(f"^{PICK_ACTION}"))(on_pick)
+    app.action(SHARE_ACTION)(on_share)
+
+
+def _later(
+    runtime: Runtime,
+    respond: Respond,
+    what: str,
+    user_id: str,
+    task: Callable[..., None],
+    *args: Any,
+) -> None:
+    """Queue the slow part; the listener returns at once and Bolt sends the ack."""
+
+    def run() -> None:
+        with _boundary(respond, what, user_id):
+            task(runtime, args[0], respond, user_id, *args[1:])
+
+    runtime.work.submit(run)
 
 
 def answer(
@@ -92,24 +118,32 @@ def answer(
 
 
 def show_card(
+    runtime: Runtime, client: WebClient, respond: Respond, user_id: str, value: str
+) -> None:
+    """A picked account's card replaces the list of choices."""
+    if _allowed(runtime, client, respond, user_id):
+        _send_card(runtime, respond, int(value), replace_original=True)
+
+
+def share_card(
     runtime: Runtime,
     client: WebClient,
     respond: Respond,
     user_id: str,
-    account_id: int,
-    *,
-    replace: bool = False,
+    value: str,
+    channel_id: str | None,
 ) -> None:
-    if _allowed(runtime, client, respond, user_id):
-        _send_card(runtime, respond, account_id, replace_original=replace)
-
-
-def share_card(
-    runtime: Runtime, client: WebClient, respond: Respond, user_id: str, account_id: int
-) -> None:
+    """Post the card for the whole channel, if everyone there may see it."""
     if not _allowed(runtime, client, respond, user_id):
         return
-    blocks, text = _card(runtime, account_id, shareable=False)
+    refusal = share_refusal(runtime, client, channel_id)
+    if refusal is not None:
+        send_text(respond, refusal, response_type="ephemeral", replace_original=False)
+        return
+    blocks, text = _card(runtime, int(value), shareable=False)
+    if text == messages.user_account_gone():
+        send_text(respond, text, response_type="ephemeral", replace_original=False)
+        return
     blocks.append(context(messages.user_shared_by(user_id)))
     send(respond, blocks, text, response_type="in_channel", replace_original=False)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
@@ -31,7 +30,6 @@ def build_app(
     signing_secret: str | None,
     api_url: str | None = None,
     socket_mode: bool = False,
-    listener_executor: Executor | None = None,
 ) -> App:
     """Build the Bolt app on a checked store; fails early and clearly on bad setup."""
     if not token:
@@ -57,7 +55,6 @@ def build_app(
         client=client,
         process_before_response=False,
         request_verification_enabled=not socket_mode,
-        listener_executor=listener_executor,
     )
     account_command.register(app, runtime)
     app.error(_log_error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from bot.app import build_app
@@ -38,11 +39,10 @@ def ask(runtime: Runtime, text: str, user_email: str) -> list[dict[str, Any]]:
     with LocalSlack() as slack:
         slack.add_user(asker, user_email, name=user_email.split("@")[0])
         app = build_app(
-            runtime,
+            replace(runtime, work=executor),
             token=slack.bot_token,
             signing_secret=secret,
             api_url=slack.api_url,
-            listener_executor=executor,
         )
         server = HttpServer(app, "127.0.0.1", 0, lambda: {"ok": True}).start()
         try:

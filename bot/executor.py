@@ -1,4 +1,4 @@
-"""A listener executor that can tell when the app has finished its background work."""
+"""A work pool that can tell when the app has finished its background work."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 
 class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt runs lazy listeners here; ``wait_idle`` returns once none is running."""
+    """``wait_idle`` returns once no queued or running task is left."""
 
     def __init__(self, max_workers: int = 5) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="listener")

@@ -68,3 +68,28 @@ def user_unverified() -> str:
         "account details. Try again in a minute; if it keeps happening, ask your "
         "Foresight admin to check the app's `users:read` and `users:read.email` scopes."
     )
+
+
+def user_share_audience() -> str:
+    return (
+        "The card stays private: this channel has people who can't see account "
+        "details (guests, or people outside the sales team)."
+    )
+
+
+def user_share_external() -> str:
+    return "The card stays private: this channel is shared with another organisation."
+
+
+def user_share_unknown_channel() -> str:
+    return (
+        "The card stays private: I can't see who is in this channel. Invite "
+        "@Foresight to it, or share the card somewhere I can check."
+    )
+
+
+def user_share_too_large(limit: int) -> str:
+    return (
+        f"The card stays private: this channel has more than {limit} members, too "
+        "many to check that everyone may see account details."
+    )

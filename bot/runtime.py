@@ -1,13 +1,16 @@
-"""What every listener needs: the store, the clock, the access policy, source names."""
+"""What every listener needs: store, clock, access policy, source names, workers."""
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from bot.access import AccessPolicy
 from context.clock import Clock
+
+WORKERS = 16
 
 
 @dataclass
@@ -16,3 +19,10 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     access: AccessPolicy = field(default_factory=AccessPolicy)
     labels: dict[str, str] = field(default_factory=dict)
+    # Slow work (store, Slack lookups, sending cards) runs here, never on Bolt's own
+    # listener pool, so a burst of slow answers cannot delay the next command's ack.
+    work: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=WORKERS, thread_name_prefix="foresight-work"
+        )
+    )

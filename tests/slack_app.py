@@ -43,9 +43,13 @@ class RunningApp:
         body = self.slack.slash_command_body(command, text, user_id)
         return self.post(body)
 
-    def click(self, user_id: str, action_id: str, value: str) -> Reply:
+    def click(
+        self, user_id: str, action_id: str, value: str, channel_id: str | None = None
+    ) -> Reply:
         body = self.slack.block_actions_body(
-            user_id, [{"action_id": action_id, "block_id": "b", "value": value}]
+            user_id,
+            [{"action_id": action_id, "block_id": "b", "value": value}],
+            channel_id=channel_id,
         )
         return self.post(body)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -204,17 +205,70 @@ def test_workspace_members_when_opened(engine: Engine) -> None:
     assert any("guests" in t for t in texts)
 
 
-def test_share_posts_to_the_channel(app: RunningApp, engine: Engine) -> None:
+def acme_id(engine: Engine) -> str:
     with engine.connect() as connection:
-        acme_id = connection.scalar(
+        found = connection.scalar(
             select(Account.id).where(Account.name == "Acme Corporation")
         )
-    app.click(DANA, SHARE_ACTION, str(acme_id))
+    return str(found)
+
+
+def test_share_posts_to_a_sales_channel(app: RunningApp, engine: Engine) -> None:
+    app.slack.add_channel("C0SALES001", "acme-deal", members=[DANA, ADMIN])
+    app.click(DANA, SHARE_ACTION, acme_id(engine), channel_id="C0SALES001")
     [shared] = app.replies(1)
     text = all_text(shared)
     assert (shared.response_type, shared.replace_original) == ("in_channel", False)
+    assert shared.channel == "C0SALES001"
     assert f"Shared by <@{DANA}>" in text
     assert "Share to channel" not in text
+
+
+@pytest.mark.parametrize(
+    ("members", "external", "expected"),
+    [
+        ([DANA, GUEST], False, "this channel has people who can't see account details"),
+        ([DANA, STRANGER], False, "this channel has people who can't see"),
+        ([DANA], True, "this channel is shared with another organisation"),
+    ],
+)
+def test_share_refused_where_others_would_see(
+    app: RunningApp,
+    engine: Engine,
+    members: list[str],
+    external: bool,
+    expected: str,
+) -> None:
+    app.slack.add_channel(
+        "C0MIXED001", "mixed", members=members, is_ext_shared=external
+    )
+    app.click(DANA, SHARE_ACTION, acme_id(engine), channel_id="C0MIXED001")
+    [reply] = app.replies(1)
+    assert reply.response_type == "ephemeral"
+    assert reply.text.startswith("The card stays private")
+    assert expected in reply.text
+    assert "Acme" not in all_text(reply)
+
+
+def test_share_refused_when_channel_is_invisible(
+    app: RunningApp, engine: Engine
+) -> None:
+    app.slack.add_channel(
+        "G0SECRET01", "secret", members=[DANA], is_private=True, bot_member=False
+    )
+    app.click(DANA, SHARE_ACTION, acme_id(engine), channel_id="G0SECRET01")
+    [reply] = app.replies(1)
+    assert reply.text.startswith("The card stays private: I can't see who is in")
+
+
+def test_acks_stay_fast_under_a_burst_of_slow_answers(app: RunningApp) -> None:
+    app.slack.delay("users.info", 3.2)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        acks = list(pool.map(lambda _: app.command("acme", DANA), range(12)))
+    assert [a.status for a in acks] == [200] * 12
+    assert max(a.seconds for a in acks) < 1.5
+    cards = app.replies(12, timeout=30)
+    assert {c.blocks[0]["text"]["text"] for c in cards} == {"Acme Corporation"}
 
 
 def test_data_is_escaped_everywhere(app: RunningApp) -> None:

@@ -38,11 +38,6 @@ def local() -> Iterator[LocalSlack]:
 
 
 @pytest.fixture
-def runtime(engine: Engine) -> Runtime:
-    return Runtime(engine=engine)
-
-
-@pytest.fixture
 def executor() -> Iterator[TrackingExecutor]:
     executor = TrackingExecutor()
     yield executor
@@ -51,14 +46,18 @@ def executor() -> Iterator[TrackingExecutor]:
 
 
 @pytest.fixture
-def app(local: LocalSlack, runtime: Runtime, executor: TrackingExecutor) -> App:
+def runtime(engine: Engine, executor: TrackingExecutor) -> Runtime:
+    return Runtime(engine=engine, work=executor)
+
+
+@pytest.fixture
+def app(local: LocalSlack, runtime: Runtime) -> App:
     return build_app(
         runtime,
         token=local.bot_token,
         signing_secret=None,
         api_url=local.api_url,
         socket_mode=True,
-        listener_executor=executor,
     )
 
 

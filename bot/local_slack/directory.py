@@ -132,6 +132,7 @@ class Conversation:
     is_mpim: bool = False
     is_private: bool = False
     is_archived: bool = False
+    is_ext_shared: bool = False
     history: list[JsonObject] = field(default_factory=list)
 
     def info(self, bot_user_id: str) -> JsonObject:
@@ -159,8 +160,8 @@ class Conversation:
             "created": self.created,
             "is_archived": self.is_archived,
             "is_general": self.id == GENERAL_CHANNEL_ID,
-            "is_shared": False,
-            "is_ext_shared": False,
+            "is_shared": self.is_ext_shared,
+            "is_ext_shared": self.is_ext_shared,
             "is_org_shared": False,
             "is_member": bot_user_id in self.members,
             "creator": "",

@@ -212,11 +212,16 @@ class LocalSlack:
         is_private: bool = False,
         bot_member: bool = True,
         is_archived: bool = False,
+        is_ext_shared: bool = False,
     ) -> None:
-        """A channel; the bot is in it unless ``bot_member=False`` (not_in_channel)."""
+        """A channel; the bot is in it unless ``bot_member=False`` (not_in_channel).
+
+        ``is_ext_shared`` makes it a Slack Connect channel shared with another org.
+        """
         people = set(members) | ({self.bot_user_id} if bot_member else set())
         channel = Conversation(channel_id, name, people, int(self.clock()))
         channel.is_private, channel.is_archived = is_private, is_archived
+        channel.is_ext_shared = is_ext_shared
         with self._changed:
             self._directory.conversations[channel_id] = channel
 

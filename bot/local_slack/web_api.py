@@ -127,6 +127,7 @@ class WebApi:
             "chat.delete": self.delete,
             "conversations.open": self.conversations_open,
             "conversations.info": self.conversations_info,
+            "conversations.members": self.conversations_members,
             "conversations.replies": self.conversations_replies,
             "users.info": self.users_info,
             "users.lookupByEmail": self.users_lookup_by_email,
@@ -333,6 +334,23 @@ class WebApi:
         if found is None:
             raise ApiError("channel_not_found")
         return {"ok": True, "channel": found.info(BOT_USER_ID)}
+
+    def conversations_members(self, args: JsonObject, now: float) -> JsonObject:
+        """Members, a page at a time; a private channel is invisible to non-members."""
+        found = self.directory.conversations.get(str(args.get("channel") or ""))
+        if found is None or (found.is_private and BOT_USER_ID not in found.members):
+            raise ApiError("channel_not_found")
+        members = sorted(found.members)
+        start = int(str(args.get("cursor") or "offset:0").split(":", 1)[1])
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        cursor = f"offset:{start + limit}" if more else ""
+        return {
+            "ok": True,
+            "members": page,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def conversations_replies(self, args: JsonObject, now: float) -> JsonObject:
         found = self.directory.conversations.get(str(args.get("channel") or ""))
