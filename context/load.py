@@ -15,9 +15,22 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Engine, String, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Engine,
+    Float,
+    Numeric,
+    String,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from context.clock import Clock
@@ -46,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 1000
 ID_LENGTH = 255  # the width of every source_id column
+INT_LIMIT = 2**31 - 1  # INTEGER columns on PostgreSQL
 # PostgreSQL plans each chunk's lookups from table statistics. A table that grows from
 # empty during a load has none, and the planner then reads every row of the source
 # for every chunk, which makes a bulk load quadratic (760 usage rows/s at 74k rows).
@@ -119,6 +133,16 @@ class LoadReport:
     def changed(self) -> int:
         return sum(c["new"] + c["updated"] for c in self.counts.values())
 
+    def mark(self) -> tuple[Any, int, Counter[tuple[str, str, str]]]:
+        counts = {key: Counter(value) for key, value in self.counts.items()}
+        return counts, len(self.rejections), Counter(self.unmatched_reps)
+
+    def restore(self, mark: tuple[Any, int, Counter[tuple[str, str, str]]]) -> None:
+        counts, rejected, unmatched = mark
+        self.counts = defaultdict(Counter, counts)
+        del self.rejections[rejected:]
+        self.unmatched_reps = unmatched
+
 
 class Loader:
     """Loads record streams into one store. Not shared between threads."""
@@ -136,9 +160,33 @@ class Loader:
         with session_factory(self.engine)() as session:
             self._read_reps(session)
             for chunk in _chunks(records):
-                self._load_chunk(session, chunk)
-                session.commit()
+                self._load_isolated(session, chunk)
         return self.report
+
+    def _load_isolated(self, session: Session, chunk: list[Record]) -> None:
+        """Load a chunk; if the database refuses it, find and reject the bad records.
+
+        A value the database will not take (a constraint, a type limit) fails the
+        whole statement; retrying record by record keeps every good record.
+        """
+        mark = self.report.mark()
+        try:
+            self._load_chunk(session, chunk)
+            session.commit()
+        except (DataError, IntegrityError) as error:
+            session.rollback()
+            self.report.restore(mark)
+            if len(chunk) == 1:
+                reason = str(error.orig).strip().splitlines()[0][:300]
+                self.report.reject(chunk[0], f"the database refused it: {reason}")
+                return
+            logger.warning(
+                "a %s chunk was refused (%s); loading it record by record",
+                chunk[0].kind,
+                type(error.orig).__name__,
+            )
+            for record in chunk:
+                self._load_isolated(session, [record])
 
     def _load_chunk(self, session: Session, chunk: list[Record]) -> None:
         kind = chunk[0].kind
@@ -206,6 +254,17 @@ class Loader:
             values[name] = json_safe(values[name])
         if len(record.source_id) > ID_LENGTH:
             return f"id is {len(record.source_id)} characters; at most {ID_LENGTH} fit"
+        for name, value in values.items():
+            if isinstance(value, str) and "\x00" in value:
+                values[name] = value.replace("\x00", "")  # no database keeps NUL
+            elif isinstance(value, bool):
+                continue
+            elif isinstance(value, int) and abs(value) > INT_LIMIT:
+                return f"{name} {value} is out of range for a whole-number field"
+        for name, digits in _numeric_limits(table).items():
+            value = values.get(name)
+            if isinstance(value, Decimal | int | float) and abs(value) >= 10**digits:
+                return f"{name} {value} is too large: at most {digits} digits fit"
         for name, limit in _string_limits(table).items():
             value = values.get(name)
             if isinstance(value, str) and len(value) > limit:
@@ -492,6 +551,20 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         ]
     for group in _same_keys(rows):
         session.execute(insert(table.__table__), group)
+
+
+@functools.cache
+def _numeric_limits(table: Any) -> dict[str, int]:
+    """Digits before the point that each NUMERIC column holds."""
+    if table is None:
+        return {}
+    return {
+        c.key: c.type.precision - (c.type.scale or 0)
+        for c in table.__table__.columns
+        if isinstance(c.type, Numeric)
+        and not isinstance(c.type, Float)
+        and c.type.precision
+    }
 
 
 @functools.cache

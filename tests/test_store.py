@@ -246,3 +246,62 @@ def test_overlong_text_is_cut_and_overlong_id_rejected(engine: Engine) -> None:
             select(Account.name, Account.industry)
         ).one()
     assert (len(name), name[-1], len(industry)) == (255, "…", 128)
+
+
+def test_values_the_database_refuses_reject_only_their_record(engine: Engine) -> None:
+    report = Loader(engine).load(
+        [
+            Record("account", "crm", "ok1", {"name": "Fine One"}),
+            Record("account", "crm", "nul", {"name": "Nul\x00Byte"}),
+            Record(
+                "account",
+                "crm",
+                "big",
+                {"name": "Huge", "employees": 3_000_000_000},
+                origin="a.csv line 4",
+            ),
+            Record(
+                "account",
+                "crm",
+                "rev",
+                {"name": "Rich", "revenue": Decimal("1e20")},
+                origin="a.csv line 5",
+            ),
+            Record("account", "crm", "ok2", {"name": "Fine Two"}),
+        ]
+    )
+    assert [str(r) for r in report.rejections] == [
+        "a.csv line 4: employees 3000000000 is out of range for a whole-number field",
+        "a.csv line 5: revenue 1E+20 is too large: at most 14 digits fit",
+    ]
+    assert report.counts[("crm", "account")] == {"new": 3, "rejected": 2}
+    with engine.connect() as connection:
+        names = sorted(connection.scalars(select(Account.name)))
+    assert names == ["Fine One", "Fine Two", "NulByte"]
+
+
+def test_database_refusal_is_isolated_to_the_record(engine: Engine) -> None:
+    # No own check catches a turn pointing at a missing conversation row id: the
+    # database's foreign key does, and only that record is lost.
+    Loader(engine).load([Record("conversation", "calls", "c1", {"title": "Call"})])
+    report = Loader(engine).load(
+        [
+            Record(
+                "turn",
+                "calls",
+                "t1",
+                {"position": 0, "text": "hi"},
+                {"conversation": Ref("calls", "c1")},
+            ),
+            Record(
+                "turn",
+                "calls",
+                "t2",
+                {"position": 1, "text": "there", "conversation_id": 999_999},
+                origin="turns.csv line 3",
+            ),
+        ]
+    )
+    assert report.counts[("calls", "turn")] == {"new": 1, "rejected": 1}
+    assert report.rejections[0].origin == "turns.csv line 3"
+    assert report.rejections[0].reason.startswith("the database refused it: ")

@@ -98,11 +98,16 @@ def _sign(text: str) -> tuple[bool, str]:
     return negative, body
 
 
+INT_LIMIT = 2**31 - 1  # the store's INTEGER columns, on PostgreSQL as on SQLite
+
+
 def read_int(value: Any) -> int | None:
     """Whole numbers; ``12.0`` is 12, ``12.5`` is an error."""
     number = read_decimal(value)
     if number is None:
         return None
+    if not number.is_finite() or abs(number) > INT_LIMIT:
+        raise BadValue(f"{_show(value)} is out of range for a whole-number field")
     if number != number.to_integral_value():
         raise BadValue(f"{_show(value)} is not a whole number")
     return int(number)
@@ -133,6 +138,8 @@ def read_money(value: Any, places: int, integer_digits: int) -> Decimal | None:
     number = read_decimal(value)
     if number is None:
         return None
+    if not number.is_finite() or number.adjusted() >= integer_digits:
+        raise BadValue(f"{_show(value)} is too large for the store")
     rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if abs(rounded) >= Decimal(10) ** integer_digits:
         raise BadValue(f"{_show(value)} is too large for the store")
