@@ -105,7 +105,8 @@ def actions(buttons: Iterable[Block], block_id: str | None = None) -> Block:
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Split on line breaks where possible, hard-cut lines longer than ``limit``."""
+    """Split on line breaks where possible, hard-cut lines longer than ``limit``,
+    never inside an escaped entity such as ``&amp;``."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -113,8 +114,9 @@ def split_text(text: str, limit: int) -> list[str]:
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            cut = _entity_safe(line, limit)
+            parts.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             parts.append(current)
@@ -124,6 +126,30 @@ def split_text(text: str, limit: int) -> list[str]:
     if current or not parts:
         parts.append(current or " ")
     return parts
+
+
+def _entity_safe(text: str, at: int) -> int:
+    """Move a cut at ``at`` back to before an entity it would split."""
+    amp = text.rfind("&", max(0, at - 8), at)
+    if amp > 0 and ";" not in text[amp:at]:
+        return amp
+    return at
+
+
+def clip_lines(text: str, limit: int, note: str) -> str:
+    """Keep whole lines up to ``limit`` characters, then say that more was cut."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = len(note) + 1
+    for line in text.split("\n"):
+        if size + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if not kept:
+        kept = [clip(text.split("\n", 1)[0], limit - len(note) - 1)]
+    return "\n".join([*kept, note])
 
 
 def fallback_text(text: str) -> str:

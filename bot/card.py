@@ -15,6 +15,8 @@ from bot.blocks import (
     Block,
     actions,
     button,
+    clip,
+    clip_lines,
     context,
     divider,
     escape,
@@ -27,6 +29,11 @@ from context.resolve import Resolution
 
 SHARE_ACTION = "account_share"
 PICK_ACTION = "account_pick"
+# Six sections of this size, with the header and context lines, stay well inside
+# Slack's ~12k characters per message, so a card is always one message.
+SECTION_BUDGET = 1500
+MAX_NAME = 120  # a person's, deal's or plan's name as shown
+MAX_POINT = 300  # one key point of a call
 MAX_TEAM = 4
 MAX_DEALS = 8
 MAX_CLOSED = 3
@@ -44,6 +51,7 @@ def account_card(
         blocks.append(context(*about))
     for title, body, key in _sections(view):
         blocks.append(divider())
+        body = clip_lines(body, SECTION_BUDGET, "_…more than fits here._")
         blocks += sections(f"*{title}*\n{body}")
         if key in view.freshness:
             blocks.append(context(_freshness(view.freshness[key], view.as_of, labels)))
@@ -55,7 +63,7 @@ def account_card(
 
 
 def picker(resolution: Resolution) -> tuple[list[Block], str]:
-    text = messages.user_pick_one(escape(resolution.query))
+    text = messages.user_pick_one(show(resolution.query))
     choices = [
         button(escape(c.name), f"{PICK_ACTION}:{i}", str(c.account_id))
         for i, c in enumerate(resolution.candidates)
@@ -64,8 +72,8 @@ def picker(resolution: Resolution) -> tuple[list[Block], str]:
 
 
 def no_match(resolution: Resolution) -> tuple[list[Block], str]:
-    nearest = [escape(c.name) for c in resolution.candidates]
-    text = messages.user_no_match(escape(resolution.query), nearest)
+    nearest = [show(c.name) for c in resolution.candidates]
+    text = messages.user_no_match(show(resolution.query), nearest)
     return sections(text), text
 
 
@@ -77,10 +85,8 @@ def _about(view: AccountView, labels: Mapping[str, str]) -> list[str]:
         f"part of {view.parent}" if view.parent else None,
         view.domain,
     ]
-    about = " · ".join(escape(f) for f in facts if f)
-    team = ", ".join(
-        f"{escape(r.name)} ({escape(r.role)})" for r in view.team[:MAX_TEAM]
-    )
+    about = " · ".join(show(f) for f in facts if f)
+    team = ", ".join(f"{show(r.name)} ({show(r.role)})" for r in view.team[:MAX_TEAM])
     if len(view.team) > MAX_TEAM:
         team += f" and {len(view.team) - MAX_TEAM} more"
     return [t for t in (about, f"Our team: {team}" if team else "") if t]
@@ -126,7 +132,7 @@ def _deal_line(deal: DealFacts, today: date) -> str:
         if deal.list_value is not None
         else "no amount"
     )
-    parts = [f"*{escape(deal.name)}*", escape(deal.stage or "open"), value]
+    parts = [f"*{show(deal.name)}*", show(deal.stage or "open"), value]
     if deal.age_days is not None:
         parts.append(f"{deal.age_days} d old")
     if deal.days_in_stage is not None:
@@ -136,7 +142,7 @@ def _deal_line(deal: DealFacts, today: date) -> str:
     if deal.pushes:
         parts.append(f"pushed {deal.pushes}×")
     if deal.owner:
-        parts.append(escape(deal.owner))
+        parts.append(show(deal.owner))
     return " · ".join(parts)
 
 
@@ -150,7 +156,7 @@ def _closed(deals: list[DealFacts], today: date) -> str:
     for deal in deals[:MAX_CLOSED]:
         amount = money(deal.amount) if deal.amount is not None else "no amount"
         when = deal.close_date.isoformat() if deal.close_date else "?"
-        lines.append(f"• {deal.status} {when}: *{escape(deal.name)}* · {amount}")
+        lines.append(f"• {deal.status} {when}: *{show(deal.name)}* · {amount}")
     return "\n".join(lines)
 
 
@@ -159,11 +165,11 @@ def _stakeholders(view: AccountView) -> str:
         return ""
     lines = []
     for person in view.stakeholders[:MAX_STAKEHOLDERS]:
-        who = f"*{escape(person.name)}*"
+        who = f"*{show(person.name)}*"
         if person.title:
-            who += f", {escape(person.title)}"
+            who += f", {show(person.title)}"
         if person.role:
-            who += f" ({escape(person.role)})"
+            who += f" ({show(person.role)})"
         lines.append(
             f"• {who} · {_touch(person.last_touch, person.last_touch_kind, view.as_of)}"
         )
@@ -200,7 +206,7 @@ def _usage(view: AccountView) -> str:
         )
     lines = [trend]
     for metric, last, previous in usage.top_metrics:
-        lines.append(f"• {escape(metric)}: {number(last)} (was {number(previous)})")
+        lines.append(f"• {show(metric)}: {number(last)} (was {number(previous)})")
     return "\n".join(lines)
 
 
@@ -210,11 +216,11 @@ def _billing(view: AccountView) -> str:
         return ""
     parts = []
     if billing.plan:
-        parts.append(f"*{escape(billing.plan)}* plan")
+        parts.append(f"*{show(billing.plan)}* plan")
     if billing.subscriptions > 1:
         parts.append(f"{billing.subscriptions} live subscriptions")
     if billing.status:
-        parts.append(escape(billing.status))
+        parts.append(show(billing.status))
     if billing.mrr is not None:
         parts.append(f"MRR {money(billing.mrr)}")
     if billing.arr is not None:
@@ -246,7 +252,7 @@ def _conversation(view: AccountView) -> str:
     call = view.last_conversation
     if call is None:
         return ""
-    head = [f"*{escape(call.title or 'Call')}*"]
+    head = [f"*{show(call.title or 'Call')}*"]
     if call.started_at:
         head.append(
             f"{call.started_at.date().isoformat()} ({ago(call.started_at, view.as_of)})"
@@ -256,16 +262,16 @@ def _conversation(view: AccountView) -> str:
     who = list(
         dict.fromkeys([call.rep, *call.participants] if call.rep else call.participants)
     )
-    who = [escape(p) for p in who if p]
+    who = [show(p) for p in who if p]
     if who:
         head.append("with " + ", ".join(who[:6]) + ("…" if len(who) > 6 else ""))
     lines = [" · ".join(head)]
-    lines += [f"• {escape(point)}" for point in call.key_points]
+    lines += [f"• {show(point, MAX_POINT)}" for point in call.key_points]
     return "\n".join(lines)
 
 
 def _freshness(fresh: Freshness, now: datetime, labels: Mapping[str, str]) -> str:
-    names = ", ".join(escape(labels.get(s, s)) for s in fresh.sources) or "unknown"
+    names = ", ".join(show(labels.get(s, s)) for s in fresh.sources) or "unknown"
     text = f"Source: {names}"
     if fresh.newest:
         days = (now.date() - fresh.newest).days
@@ -283,6 +289,11 @@ def _summary(view: AccountView) -> str:
         f"{view.name}: {len(view.open_deals)} open deals ({money(open_total)}), "
         f"{len(view.stakeholders)} stakeholders"
     )
+
+
+def show(value: object, limit: int = MAX_NAME) -> str:
+    """A value from data, escaped for mrkdwn and cut to a readable length."""
+    return clip(escape(value), limit)
 
 
 def money(value: Decimal | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -321,9 +323,14 @@ def test_huge_values_stay_within_block_limits(app: RunningApp, engine: Engine) -
         ]
     )
     app.command("globex", DANA)
-    cards = app.replies(1)
-    card = cards[0]
+    [card] = app.replies(1)
+    texts = [b["text"]["text"] for b in card.blocks if b["type"] == "section"]
     assert card.via == "response_url"
-    assert card.blocks[0]["type"] == "header"
     assert len(card.blocks[0]["text"]["text"]) == 150
     assert not card.text.startswith(":warning:")
+    assert all(len(t) <= 3000 for t in texts)
+    assert not any(re.search(r"&[a-z]{0,3}$", t) for t in texts)
+    assert "_…more than fits here._" in "\n".join(texts)
+    assert card.blocks[-1]["elements"][0]["text"]["text"] == "Share to channel"
+    time.sleep(0.3)
+    assert len(app.slack.messages) == 1
