@@ -23,7 +23,7 @@ from bot.access import Access, check_access
 from bot.audience import share_refusal
 from bot.blocks import Block, context, sections
 from bot.card import PICK_ACTION, SHARE_ACTION, account_card, no_match, picker
-from bot.delivery import DeliveryError, send, send_text
+from bot.delivery import DeliveryError, Responder, Send, send, send_text
 from bot.runtime import Runtime
 from context.account_view import build_account_view
 from context.db import session_factory
@@ -42,15 +42,18 @@ def register(app: App, runtime: Runtime) -> None:
         if not query:
             ack(text=messages.user_usage())
             return
-        user_id = command["user_id"]
-        _later(runtime, respond, "account command", user_id, answer, client, query)
+        user_id, channel = command["user_id"], command.get("channel_id")
+        reply = Responder(respond, client, channel, user_id)
+        _later(runtime, reply, "account command", user_id, answer, client, query)
         ack()
 
     def on_pick(
         ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         user_id, value = body["user"]["id"], body["actions"][0]["value"]
-        _later(runtime, respond, "account pick", user_id, show_card, client, value)
+        channel = (body.get("channel") or {}).get("id")
+        reply = Responder(respond, client, channel, user_id)
+        _later(runtime, reply, "account pick", user_id, show_card, client, value)
         ack()
 
     def on_share(
@@ -60,7 +63,7 @@ def register(app: App, runtime: Runtime) -> None:
         channel = (body.get("channel") or {}).get("id")
         _later(
             runtime,
-            respond,
+            Responder(respond, client, channel, user_id),
             "account share",
             user_id,
             share_card,
@@ -77,7 +80,7 @@ def register(app: App, runtime: Runtime) -> None:
 
 def _later(
     runtime: Runtime,
-    respond: Respond,
+    respond: Send,
     what: str,
     user_id: str,
     task: Callable[..., None],
@@ -93,7 +96,7 @@ def _later(
 
 
 def answer(
-    runtime: Runtime, client: WebClient, respond: Respond, user_id: str, query: str
+    runtime: Runtime, client: WebClient, respond: Send, user_id: str, query: str
 ) -> None:
     started = time.monotonic()
     if not _allowed(runtime, client, respond, user_id):
@@ -118,7 +121,7 @@ def answer(
 
 
 def show_card(
-    runtime: Runtime, client: WebClient, respond: Respond, user_id: str, value: str
+    runtime: Runtime, client: WebClient, respond: Send, user_id: str, value: str
 ) -> None:
     """A picked account's card replaces the list of choices."""
     if _allowed(runtime, client, respond, user_id):
@@ -128,7 +131,7 @@ def show_card(
 def share_card(
     runtime: Runtime,
     client: WebClient,
-    respond: Respond,
+    respond: Send,
     user_id: str,
     value: str,
     channel_id: str | None,
@@ -149,7 +152,7 @@ def share_card(
 
 
 def _send_card(
-    runtime: Runtime, respond: Respond, account_id: int, **options: Any
+    runtime: Runtime, respond: Send, account_id: int, **options: Any
 ) -> None:
     blocks, text = _card(runtime, account_id, shareable=True)
     try:
@@ -172,9 +175,7 @@ def _card(
     return account_card(view, runtime.labels, shareable=shareable)
 
 
-def _allowed(
-    runtime: Runtime, client: WebClient, respond: Respond, user_id: str
-) -> bool:
+def _allowed(runtime: Runtime, client: WebClient, respond: Send, user_id: str) -> bool:
     access: Access = check_access(runtime.engine, client, user_id, runtime.access)
     if access.allowed:
         return True
@@ -190,7 +191,7 @@ def _allowed(
 class _boundary:
     """The handler boundary: log with a traceback and tell the user, never crash."""
 
-    def __init__(self, respond: Respond, what: str, user_id: str | None) -> None:
+    def __init__(self, respond: Send, what: str, user_id: str | None) -> None:
         self.respond, self.what, self.user_id = respond, what, user_id
 
     def __enter__(self) -> None:

@@ -334,3 +334,34 @@ def test_huge_values_stay_within_block_limits(app: RunningApp, engine: Engine) -
     assert card.blocks[-1]["elements"][0]["text"]["text"] == "Share to channel"
     time.sleep(0.3)
     assert len(app.slack.messages) == 1
+
+
+def test_passing_response_url_failure_is_retried(app: RunningApp) -> None:
+    app.slack.fail_next("response_url", "internal_error", status=500)
+    app.command("acme", DANA)
+    [card] = app.replies(1)
+    assert (card.via, card.blocks[0]["text"]["text"]) == (
+        "response_url",
+        "Acme Corporation",
+    )
+
+
+def test_expired_response_url_falls_back_to_an_ephemeral(app: RunningApp) -> None:
+    app.slack.fail_next("response_url", "expired_url", status=404)
+    app.command("acme", DANA)
+    [card] = app.replies(1)
+    assert (card.via, card.user) == ("chat.postEphemeral", DANA)
+    assert card.blocks[0]["text"]["text"] == "Acme Corporation"
+
+
+def test_expired_url_outside_the_bots_channels_becomes_a_dm(app: RunningApp) -> None:
+    app.slack.add_channel("C0NOBOT001", "no-bot", members=[DANA], bot_member=False)
+    app.slack.fail_next("response_url", "expired_url", status=404)
+    body = app.slack.slash_command_body(
+        "/account", "acme", DANA, channel_id="C0NOBOT001"
+    )
+    app.post(body)
+    [card] = app.replies(1)
+    assert card.via == "chat.postMessage"
+    assert card.channel.startswith("D")
+    assert card.blocks[0]["text"]["text"] == "Acme Corporation"
