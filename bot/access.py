@@ -57,6 +57,7 @@ class AccessPolicy:
 class Access:
     verdict: Verdict
     email: str | None = None
+    time_zone: str | None = None  # the person's IANA zone, for their "today"
 
     @property
     def allowed(self) -> bool:
@@ -71,16 +72,16 @@ def check_access(
     if user is None:
         return Access("unverified")
     if user.is_bot or user.deleted:
-        return Access("bot", user.email_key)
+        return Access("bot", user.email_key, user.time_zone)
     if user.is_guest:
-        return Access("guest", user.email_key)
+        return Access("guest", user.email_key, user.time_zone)
     if user.email_key and user.email_key in policy.admins:
-        return Access("admin", user.email_key)
+        return Access("admin", user.email_key, user.time_zone)
     if user.email_key and _link_rep(engine, user.email_key, user_id):
-        return Access("rep", user.email_key)
+        return Access("rep", user.email_key, user.time_zone)
     if policy.open_to_workspace:
-        return Access("member", user.email_key)
-    return Access("unknown", user.email_key)
+        return Access("member", user.email_key, user.time_zone)
+    return Access("unknown", user.email_key, user.time_zone)
 
 
 def _slack_user(engine: Engine, client: WebClient, user_id: str) -> SlackUser | None:

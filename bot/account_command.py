@@ -99,7 +99,8 @@ def answer(
     runtime: Runtime, client: WebClient, respond: Send, user_id: str, query: str
 ) -> None:
     started = time.monotonic()
-    if not _allowed(runtime, client, respond, user_id):
+    access = _allowed(runtime, client, respond, user_id)
+    if access is None:
         return
     with session_factory(runtime.engine)() as session:
         resolution = resolve_account(session, query)
@@ -111,7 +112,7 @@ def answer(
         (time.monotonic() - started) * 1000,
     )
     if resolution.status == "one" and resolution.account_id is not None:
-        _send_card(runtime, respond, resolution.account_id)
+        _send_card(runtime, respond, resolution.account_id, access.time_zone)
     elif resolution.status == "several":
         blocks, text = picker(resolution)
         send(respond, blocks, text)
@@ -124,8 +125,11 @@ def show_card(
     runtime: Runtime, client: WebClient, respond: Send, user_id: str, value: str
 ) -> None:
     """A picked account's card replaces the list of choices."""
-    if _allowed(runtime, client, respond, user_id):
-        _send_card(runtime, respond, int(value), replace_original=True)
+    access = _allowed(runtime, client, respond, user_id)
+    if access is not None:
+        _send_card(
+            runtime, respond, int(value), access.time_zone, replace_original=True
+        )
 
 
 def share_card(
@@ -137,13 +141,14 @@ def share_card(
     channel_id: str | None,
 ) -> None:
     """Post the card for the whole channel, if everyone there may see it."""
-    if not _allowed(runtime, client, respond, user_id):
+    access = _allowed(runtime, client, respond, user_id)
+    if access is None:
         return
     refusal = share_refusal(runtime, client, channel_id)
     if refusal is not None:
         send_text(respond, refusal, response_type="ephemeral", replace_original=False)
         return
-    blocks, text = _card(runtime, int(value), shareable=False)
+    blocks, text = _card(runtime, int(value), access.time_zone, shareable=False)
     if text == messages.user_account_gone():
         send_text(respond, text, response_type="ephemeral", replace_original=False)
         return
@@ -152,9 +157,13 @@ def share_card(
 
 
 def _send_card(
-    runtime: Runtime, respond: Send, account_id: int, **options: Any
+    runtime: Runtime,
+    respond: Send,
+    account_id: int,
+    zone: str | None,
+    **options: Any,
 ) -> None:
-    blocks, text = _card(runtime, account_id, shareable=True)
+    blocks, text = _card(runtime, account_id, zone, shareable=True)
     try:
         send(respond, blocks, text, response_type="ephemeral", **options)
     except DeliveryError as error:
@@ -165,27 +174,30 @@ def _send_card(
 
 
 def _card(
-    runtime: Runtime, account_id: int, *, shareable: bool
+    runtime: Runtime, account_id: int, zone: str | None, *, shareable: bool
 ) -> tuple[list[Block], str]:
     with session_factory(runtime.engine)() as session:
         try:
-            view = build_account_view(session, account_id, runtime.clock)
+            view = build_account_view(session, account_id, runtime.clock, zone)
         except LookupError:
             return sections(messages.user_account_gone()), messages.user_account_gone()
     return account_card(view, runtime.labels, shareable=shareable)
 
 
-def _allowed(runtime: Runtime, client: WebClient, respond: Send, user_id: str) -> bool:
-    access: Access = check_access(runtime.engine, client, user_id, runtime.access)
+def _allowed(
+    runtime: Runtime, client: WebClient, respond: Send, user_id: str
+) -> Access | None:
+    """The asker's access when allowed; otherwise they are told why, and None."""
+    access = check_access(runtime.engine, client, user_id, runtime.access)
     if access.allowed:
-        return True
+        return access
     logger.info("account data refused user=%s verdict=%s", user_id, access.verdict)
     refusal = {
         "guest": messages.user_guest_refused,
         "unverified": messages.user_unverified,
     }.get(access.verdict, messages.user_not_allowed)
     send_text(respond, refusal())
-    return False
+    return None
 
 
 class _boundary:

@@ -181,7 +181,7 @@ def _stakeholders(view: AccountView) -> str:
 def _touch(at: datetime | None, kind: str | None, now: datetime) -> str:
     if at is None:
         return "no touch on record"
-    days = (now - at).days
+    days = days_between(at, now)
     quiet = " :zzz: quiet" if days >= QUIET_DAYS else ""
     return f"last touch {escape(kind or 'activity')} {ago(at, now)}{quiet}"
 
@@ -255,7 +255,8 @@ def _conversation(view: AccountView) -> str:
     head = [f"*{show(call.title or 'Call')}*"]
     if call.started_at:
         head.append(
-            f"{call.started_at.date().isoformat()} ({ago(call.started_at, view.as_of)})"
+            f"{call.started_at.astimezone(view.as_of.tzinfo).date().isoformat()} "
+            f"({ago(call.started_at, view.as_of)})"
         )
     if call.duration_minutes:
         head.append(f"{call.duration_minutes} min")
@@ -306,6 +307,11 @@ def number(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def days_between(at: datetime, now: datetime) -> int:
+    """Calendar days from ``at`` to ``now``, counted in ``now``'s time zone."""
+    return (now.date() - at.astimezone(now.tzinfo).date()).days
+
+
 def ago(at: datetime, now: datetime) -> str:
     """Minutes or hours within a day; beyond that, calendar days."""
     seconds = (now - at).total_seconds()
@@ -315,7 +321,7 @@ def ago(at: datetime, now: datetime) -> str:
         return f"{int(seconds // 60)} min ago"
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
-    return _days((now.date() - at.date()).days)
+    return _days(days_between(at, now))
 
 
 def _days(days: int) -> str:

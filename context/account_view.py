@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -135,12 +136,18 @@ class AccountView:
     freshness: dict[str, Freshness] = field(default_factory=dict)
 
 
-def build_account_view(session: Session, account_id: int, clock: Clock) -> AccountView:
-    """Read every section of one account's view as of ``clock.now()``."""
+def build_account_view(
+    session: Session, account_id: int, clock: Clock, zone: str | None = None
+) -> AccountView:
+    """Read every section of one account's view as of ``clock.now()``.
+
+    "Today" and day counts are the reader's: ``zone`` is their IANA time zone (a
+    deal closing today in New York at 21:30 has not closed yet in UTC terms).
+    """
     account = session.get(Account, account_id)
     if account is None:
         raise LookupError(f"no account with id {account_id}")
-    now = clock.now()
+    now = clock.now().astimezone(_zone(zone))
     view = AccountView(
         account_id=account.id,
         name=account.name,
@@ -165,7 +172,7 @@ def build_account_view(session: Session, account_id: int, clock: Clock) -> Accou
 def _deals(
     session: Session, view: AccountView, account: Account, now: datetime
 ) -> dict[int, Rep]:
-    today = now.date()
+    today = now.date()  # in the reader's zone: ``now`` carries it
     deals = [
         d
         for d in session.scalars(select(Deal).where(Deal.account_id == account.id))
@@ -510,6 +517,13 @@ def _conversation(
         started.date() if started else None,
         conversation.last_seen_at,
     )
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _freshness(rows: list[Any], newest: date | None) -> Freshness:

@@ -340,3 +340,35 @@ def test_team_and_freshness(view: AccountView) -> None:
     assert view.freshness["usage"].newest == TODAY
     assert view.freshness["deals"].newest == days_ago(10)
     assert view.freshness["billing"].sources == ("billing",)
+
+
+@pytest.mark.parametrize(
+    ("zone", "status"),
+    [("America/New_York", "open"), ("UTC", "won"), ("Asia/Tokyo", "won")],
+)
+def test_today_is_the_readers_own_day(engine: Engine, zone: str, status: str) -> None:
+    # 02:30 UTC on 2 Dec is still the evening of 1 Dec in New York.
+    evening = Clock(datetime(2024, 12, 2, 2, 30, tzinfo=UTC))
+    Loader(engine, evening).load(
+        [
+            Record("account", "crm", "acme", {"name": "Acme"}),
+            Record(
+                "deal",
+                "crm",
+                "d",
+                {
+                    "name": "Closes 2 Dec",
+                    "status": "won",
+                    "close_date": date(2024, 12, 2),
+                },
+                ACME,
+            ),
+        ]
+    )
+    with session_factory(engine)() as session:
+        account_id = session.scalars(select(Account.id)).one()
+        view = build_account_view(session, account_id, evening, zone)
+    statuses = [d.status for d in view.open_deals + view.recent_closed]
+    assert statuses == [status]
+    assert view.as_of.tzinfo is not None
+    assert str(view.as_of.tzinfo) == zone
