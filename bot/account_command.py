@@ -114,7 +114,7 @@ def answer(
     if resolution.status == "one" and resolution.account_id is not None:
         _send_card(runtime, respond, resolution.account_id, access.time_zone)
     elif resolution.status == "several":
-        blocks, text = picker(resolution)
+        blocks, text = picker(resolution, runtime.labels)
         send(respond, blocks, text)
     else:
         blocks, text = no_match(resolution)

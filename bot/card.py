@@ -62,13 +62,34 @@ def account_card(
     return blocks, fallback_text(_summary(view))
 
 
-def picker(resolution: Resolution) -> tuple[list[Block], str]:
-    text = messages.user_pick_one(show(resolution.query))
-    choices = [
-        button(escape(c.name), f"{PICK_ACTION}:{i}", str(c.account_id))
-        for i, c in enumerate(resolution.candidates)
-    ]
-    return [*sections(text), actions(choices, block_id="account_pick")], text
+def picker(
+    resolution: Resolution, labels: Mapping[str, str] | None = None
+) -> tuple[list[Block], str]:
+    """Buttons to pick from; each choice says where it comes from."""
+    labels = labels or {}
+    choices = resolution.candidates
+    if len(choices) == 1:
+        text = messages.user_did_you_mean(show(choices[0].name))
+    else:
+        text = messages.user_pick_one(show(resolution.query))
+    names = [c.name for c in choices]
+    lines = []
+    buttons = []
+    for i, choice in enumerate(choices):
+        where = [labels.get(choice.source, choice.source), choice.place]
+        detail = " · ".join(show(w) for w in where if w)
+        lines.append(f"• *{show(choice.name)}*" + (f" — {detail}" if detail else ""))
+        label = choice.name
+        if names.count(choice.name) > 1 and choice.place:
+            label = f"{choice.name} ({choice.place})"
+        buttons.append(
+            button(escape(label), f"{PICK_ACTION}:{i}", str(choice.account_id))
+        )
+    if resolution.total > len(choices):
+        more = f"{resolution.total}+" if resolution.total >= 25 else resolution.total
+        lines.append(messages.user_more_matches(len(choices), more))
+    body = text + ("\n" + "\n".join(lines) if len(choices) > 1 else "")
+    return [*sections(body), actions(buttons, block_id="account_pick")], text
 
 
 def no_match(resolution: Resolution) -> tuple[list[Block], str]:

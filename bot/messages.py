@@ -28,6 +28,14 @@ def user_pick_one(query: str) -> str:
     return f"Several accounts match *{query}*. Which one do you mean?"
 
 
+def user_did_you_mean(name: str) -> str:
+    return f"Did you mean *{name}*?"
+
+
+def user_more_matches(shown: int, total: object) -> str:
+    return f"_Showing {shown} of {total} matches: type more of the name to narrow it._"
+
+
 def user_not_allowed() -> str:
     return (
         "Sorry, account details are only shared with the sales team. If you should "

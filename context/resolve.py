@@ -9,7 +9,7 @@ whenever the accounts table changes, so every replica answers the same.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -25,6 +25,8 @@ SURE = 85.0  # a fuzzy score this high, clearly ahead of the next, is the accoun
 CLOSE = 72.0  # scores this high are worth offering as choices
 AHEAD = 8.0  # how far the best must lead the second to be taken without asking
 PREFIX_LIMIT = 25
+# Legal suffixes long enough to strip when typed without a space ("acmecorp").
+GLUED_SUFFIXES = ("corporation", "incorporated", "company", "limited", "corp", "gmbh")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Candidate:
     name: str
     score: float
     why: str  # domain, exact, prefix or fuzzy
+    source: str = ""  # where the account came from, to tell same names apart
+    place: str = ""  # its domain or location, likewise
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Resolution:
     query: str
     status: Status
     candidates: tuple[Candidate, ...]
+    total: int = 0  # how many matched, when more than the candidates shown
 
     @property
     def account_id(self) -> int | None:
@@ -48,6 +53,33 @@ class Resolution:
 
 def resolve_account(session: Session, query: str, limit: int = 5) -> Resolution:
     """One clear match, several close ones, or none with the nearest names."""
+    found = _resolve(session, query, limit)
+    if found.status != "several":
+        return found
+    return replace(found, candidates=_described(session, found.candidates))
+
+
+def _described(
+    session: Session, candidates: tuple[Candidate, ...]
+) -> tuple[Candidate, ...]:
+    """Add each choice's source and domain or location, in one query."""
+    rows = session.execute(
+        select(Account.id, Account.source, Account.domain, Account.location).where(
+            Account.id.in_([c.account_id for c in candidates])
+        )
+    )
+    about = {
+        i: (source, domain or location or "") for i, source, domain, location in rows
+    }
+    return tuple(
+        replace(c, source=about[c.account_id][0], place=about[c.account_id][1])
+        if c.account_id in about
+        else c
+        for c in candidates
+    )
+
+
+def _resolve(session: Session, query: str, limit: int) -> Resolution:
     text = " ".join(query.split())
     domain = domain_of(text) if "." in text or "@" in text else None
     if domain:
@@ -60,20 +92,32 @@ def resolve_account(session: Session, query: str, limit: int = 5) -> Resolution:
     key = "".join(words)
     if not key:
         return Resolution(query, "none", ())
-    exact = _named(session, Account.name_key == key, "exact", 100.0)
-    if exact:
-        return _decide(query, exact, limit)
-    prefixed = _by_prefix(session, key)
-    if prefixed:
-        return _decide(query, prefixed, limit)
+    for probe in _keys(key):
+        exact = _named(session, Account.name_key == probe, "exact", 100.0)
+        if exact:
+            return _decide(query, exact, limit)
+    for probe in _keys(key):
+        prefixed = _by_prefix(session, probe)
+        if prefixed:
+            return _decide(query, prefixed, limit)
     return _fuzzy(session, query, words, limit)
+
+
+def _keys(key: str) -> list[str]:
+    """The key, and the key without a legal suffix run into it ("acmecorp")."""
+    keys = [key]
+    for suffix in GLUED_SUFFIXES:
+        if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+            keys.append(key[: -len(suffix)])
+            break
+    return keys
 
 
 def _decide(query: str, hits: list[Candidate], limit: int) -> Resolution:
     if len(hits) == 1:
-        return Resolution(query, "one", tuple(hits))
+        return Resolution(query, "one", tuple(hits), 1)
     ranked = sorted(hits, key=lambda c: (-c.score, len(c.name), c.name))
-    return Resolution(query, "several", tuple(ranked[:limit]))
+    return Resolution(query, "several", tuple(ranked[:limit]), len(hits))
 
 
 def _named(session: Session, where: object, why: str, score: float) -> list[Candidate]:

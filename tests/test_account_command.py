@@ -152,6 +152,18 @@ def test_several_matches_offer_buttons_then_the_card(app: RunningApp) -> None:
     assert card.blocks[0]["text"]["text"] == "Betatech"
 
 
+def test_same_names_are_told_apart(app: RunningApp, engine: Engine) -> None:
+    Loader(engine, NOW).load(
+        [Record("account", "sf", "001", {"name": "Betatech", "location": "Kenya"})]
+    )
+    app.command("betatech", DANA)
+    [choice] = app.replies(1)
+    buttons = [b["text"]["text"] for b in choice.blocks[-1]["elements"]]
+    assert sorted(buttons) == ["Betatech", "Betatech (Kenya)"]
+    assert "• *Betatech* — Maven CRM" in all_text(choice)
+    assert "• *Betatech* — sf · Kenya" in all_text(choice)
+
+
 def test_no_match_names_the_nearest(app: RunningApp) -> None:
     app.command("Quixotic Holdings", DANA)
     [reply] = app.replies(1)

@@ -53,6 +53,8 @@ def names(store: Engine, query: str) -> tuple[str, list[str]]:
         ("Betatehc", "Betatech"),
         ("Intech", "Initech"),
         ("initech.com", "Initech"),
+        ("acmecorp", "Acme Corporation"),
+        ("acmecorporation.com", "Acme Corporation"),
     ],
 )
 def test_one_clear_match(store: Engine, query: str, expected: str) -> None:
@@ -79,3 +81,16 @@ def test_new_account_is_found_after_a_sync(store: Engine) -> None:
         [Record("account", "crm", "u", {"name": "Umbrella Corporation"})]
     )
     assert names(store, "Umbrella Corportion") == ("one", ["Umbrella Corporation"])
+
+
+def test_same_name_in_two_sources_says_where_each_is_from(store: Engine) -> None:
+    Loader(store).load(
+        [Record("account", "sf", "001A", {"name": "Betatech", "location": "Kenya"})]
+    )
+    with session_factory(store)() as session:
+        found = resolve_account(session, "betatech")
+    assert found.status == "several"
+    assert sorted((c.name, c.source, c.place) for c in found.candidates) == [
+        ("Betatech", "crm", ""),
+        ("Betatech", "sf", "Kenya"),
+    ]
