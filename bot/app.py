@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import account_command
@@ -50,15 +53,29 @@ def build_app(
     client.retry_handlers.append(
         RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
     )
-    app = App(
-        signing_secret=signing_secret or "",
-        client=client,
-        process_before_response=False,
-        request_verification_enabled=not socket_mode,
-    )
+    try:
+        app = App(
+            signing_secret=signing_secret or "",
+            client=client,
+            process_before_response=False,
+            request_verification_enabled=not socket_mode,
+        )
+    except (BoltError, SlackApiError, URLError, OSError) as error:
+        # Bolt checks the token with auth.test as it starts.
+        raise SetupError(
+            f"could not check SLACK_BOT_TOKEN with Slack (auth.test at "
+            f"{client.base_url}): {_reason(error)}. Check the token, and that this "
+            "machine can reach Slack."
+        ) from error
     account_command.register(app, runtime)
     app.error(_log_error)
     return app
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return str(error) or type(error).__name__
 
 
 def _log_error(error: Exception, body: dict[str, Any]) -> None:
