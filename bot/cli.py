@@ -21,6 +21,10 @@ from context.db import SchemaError, make_engine
 
 logger = logging.getLogger("foresight")
 
+EXIT_SOURCE_FAILED = 1  # a whole source could not be read
+EXIT_USAGE = 2  # bad command, config or setup
+EXIT_ROWS_REJECTED = 3  # every source ran, but some rows were rejected
+
 QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "urllib3", "waitress", "httpx", "alembic")
 
 
@@ -67,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, Settings(), console)
     except (SchemaError, ClockError, ValueError, RuntimeError, OSError) as error:
         console.print(f"[red]foresight: {_plain(error)}[/red]", highlight=False)
-        return 2
+        return EXIT_USAGE
 
 
 def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -110,28 +114,42 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> tuple[Runtime, Any
 
 
 def _db(action: str, runtime: Runtime, console: Console) -> int:
-    from context.db import current_revision, head_revision, upgrade
+    from context.db import (
+        current_revision,
+        head_revision,
+        is_known_revision,
+        upgrade,
+    )
 
+    current, head = current_revision(runtime.engine), head_revision()
+    if current is not None and not is_known_revision(current):
+        raise SchemaError(
+            f"the store is at schema {current}, newer than this version of Foresight "
+            f"knows (its newest is {head}): run a newer Foresight against it"
+        )
     if action == "upgrade":
         upgrade(runtime.engine)
-    current = current_revision(runtime.engine)
-    state = "up to date" if current == head_revision() else "out of date"
+        current = current_revision(runtime.engine)
+    state = "up to date" if current == head else "out of date"
     console.print(f"schema {current or 'none'} ({state})")
-    return 0
+    return 0 if current == head else EXIT_SOURCE_FAILED
 
 
 def _sync(sources: list[str], runtime: Runtime, config: Any, console: Console) -> int:
     if config is None:
         raise ValueError("sync needs a config: pass --config FILE (see examples/)")
-    from integrations.sync import sync
-
     from context.db import check_schema
+    from integrations.sync import sync
 
     check_schema(runtime.engine)
     results = sync(
         runtime.engine, config, runtime.clock, only=sources or None, console=console
     )
-    return 1 if any(getattr(r, "error", None) for r in results) else 0
+    if any(r.error for r in results):
+        return EXIT_SOURCE_FAILED
+    if any(r.total("rejected") for r in results):
+        return EXIT_ROWS_REJECTED
+    return 0
 
 
 def _ask(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:

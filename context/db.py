@@ -79,6 +79,14 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether this version's migrations know ``revision`` (a newer one they don't)."""
+    return any(
+        script.revision == revision
+        for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()
+    )
+
+
 def check_schema(engine: Engine) -> None:
     """Refuse to run on a missing or out-of-date schema, and say how to fix it."""
     current, head = current_revision(engine), head_revision()
@@ -89,6 +97,11 @@ def check_schema(engine: Engine) -> None:
         raise SchemaError(
             f"the database at {where} has no Foresight schema yet; "
             "run `foresight db upgrade` to create it"
+        )
+    if not is_known_revision(current):
+        raise SchemaError(
+            f"the database at {where} is at schema {current}, newer than this version "
+            f"of Foresight knows (its newest is {head}): run a newer Foresight"
         )
     raise SchemaError(
         f"the database at {where} is at schema {current} but this version needs "

@@ -1,0 +1,151 @@
+"""The `foresight` command as a user runs it: db, sync, ask, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.cli import EXIT_ROWS_REJECTED, EXIT_USAGE, main
+from context.db import make_engine
+
+CONFIG = """
+now: "2024-12-02T14:00:00Z"
+data_root: data
+access: {open_to_workspace: false, admins: []}
+sources:
+  - name: crm
+    label: Tiny CRM
+    kind: files
+    files:
+      - path: people.csv
+        kind: rep
+        id: email
+        fields: {name: name, email: email}
+      - path: accounts.csv
+        kind: account
+        id: name
+        fields: {name: name, domain: domain}
+      - path: deals.csv
+        kind: deal
+        id: id
+        fields:
+          stage: stage
+          status: {column: stage, map: {Won: won, Lost: lost}, default: open}
+          amount: amount
+          close_date: close_date
+        refs: {account: account, owner: owner}
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "people.csv").write_text("name,email\nDana Reyes,Dana.Reyes@Example.com\n")
+    (data / "accounts.csv").write_text("name,domain\nAcme Corporation,acme.com\n")
+    (data / "deals.csv").write_text(
+        "id,account,owner,stage,amount,close_date\n"
+        "d1,Acme Corporation,Dana Reyes,Engaging,1200,2024-12-20\n"
+        "d2,Acme Corporation,Dana Reyes,Won,not-a-number,2024-11-01\n"
+    )
+    path = tmp_path / "foresight.yml"
+    path.write_text(CONFIG)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return path
+
+
+def test_sync_reports_rejections_in_its_exit_code(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config), "sync"]) == EXIT_ROWS_REJECTED
+    out = capsys.readouterr().out
+    assert "deals.csv:3" in out
+    assert "not-a-number" in out
+    assert main(["--config", str(config), "sync"]) == EXIT_ROWS_REJECTED
+    assert "Nothing changed." in capsys.readouterr().out
+
+
+def test_ask_prints_what_the_app_sent_as_json(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--config", str(config), "sync"])
+    capsys.readouterr()
+    code = main(
+        [
+            "--config",
+            str(config),
+            "ask",
+            "/account acme",
+            "--user",
+            "dana.reyes@example.com",
+            "--json",
+        ]
+    )
+    replies = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [r["via"] for r in replies] == ["ack", "response_url"]
+    card = replies[1]
+    assert card["response_type"] == "ephemeral"
+    assert card["blocks"][0]["text"]["text"] == "Acme Corporation"
+    assert card["text"] == "Acme Corporation: 1 open deals ($1,200), 0 stakeholders"
+
+
+def test_ask_from_a_stranger_is_refused(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--config", str(config), "sync"])
+    capsys.readouterr()
+    main(
+        [
+            "--config",
+            str(config),
+            "ask",
+            "/account acme",
+            "--user",
+            "x@else.example",
+            "--json",
+        ]
+    )
+    replies = json.loads(capsys.readouterr().out)
+    assert replies[1]["text"].startswith("Sorry, account details are only shared")
+
+
+def test_db_upgrade_then_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    assert main(["db", "current"]) == 1
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "current"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "schema none (out of date)",
+        "schema 0001 (up to date)",
+        "schema 0001 (up to date)",
+    ]
+
+
+def test_bad_as_of_is_a_usage_error(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config), "--as-of", "yesterday", "sync"]) == EXIT_USAGE
+    assert "cannot read the fixed time 'yesterday'" in capsys.readouterr().out
+
+
+def test_newer_schema_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rolled-back.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    main(["db", "upgrade"])
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["db", "upgrade"]) == EXIT_USAGE
+    assert (
+        "schema 9999, newer than this version of Foresight" in capsys.readouterr().out
+    )
