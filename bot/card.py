@@ -116,7 +116,7 @@ def _about(view: AccountView, labels: Mapping[str, str]) -> list[str]:
 def _sections(view: AccountView) -> list[tuple[str, str, str]]:
     today = view.as_of.date()
     found = [
-        ("Open deals", _open_deals(view.open_deals, today), "deals"),
+        ("Open deals", _open_deals(view, today), "deals"),
         ("Won and lost, last 90 days", _closed(view.recent_closed, today), "deals"),
         ("Stakeholders", _stakeholders(view), "stakeholders"),
         ("Product usage, last 30 days vs the 30 before", _usage(view), "usage"),
@@ -133,7 +133,10 @@ def _sections(view: AccountView) -> list[tuple[str, str, str]]:
     return list(reversed(result))
 
 
-def _open_deals(deals: list[DealFacts], today: date) -> str:
+def _open_deals(view: AccountView, today: date) -> str:
+    deals = view.open_deals
+    if "deals" not in view.freshness:
+        return ""  # no deal source knows this account: say nothing rather than "none"
     if not deals:
         return "No open deals."
     total = sum((d.amount or d.list_value or Decimal(0) for d in deals), Decimal(0))
@@ -175,7 +178,7 @@ def _closed(deals: list[DealFacts], today: date) -> str:
     won_total = sum((d.amount or Decimal(0) for d in won), Decimal(0))
     lines = [f"Won {len(won)} ({money(won_total)}) · lost {len(lost)}"]
     for deal in deals[:MAX_CLOSED]:
-        amount = money(deal.amount) if deal.amount is not None else "no amount"
+        amount = money(deal.amount) if deal.amount else "no amount"
         when = deal.close_date.isoformat() if deal.close_date else "?"
         lines.append(f"• {deal.status} {when}: *{show(deal.name)}* · {amount}")
     return "\n".join(lines)

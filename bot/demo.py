@@ -43,7 +43,7 @@ def run_demo(console: Console, *, accounts: int = 200) -> int:
         console.print(
             f"Built a demo store: {loaded:,} records, as of {clock.now():%Y-%m-%d}.\n"
         )
-        runtime = Runtime(engine=engine, clock=clock, labels={"demo": "Demo CRM"})
+        runtime = Runtime(engine=engine, clock=clock, labels={"demo": "Demo data"})
         for query in DEMO_ASKS:
             _show(console, runtime, f"/account {query}", DEMO_USER_EMAIL)
         _show(console, runtime, f"/account {DEMO_ASKS[0]}", STRANGER)

@@ -191,7 +191,8 @@ def _deals(
             view.recent_closed.append(facts)
     view.open_deals.sort(key=lambda d: (d.close_date or date.max, d.name))
     view.recent_closed.sort(key=lambda d: d.close_date or date.min, reverse=True)
-    view.freshness["deals"] = _freshness(deals, _newest_deal_date(deals, today))
+    if deals:
+        view.freshness["deals"] = _freshness(deals, _newest_deal_date(deals, today))
     return reps
 
 
