@@ -196,6 +196,8 @@ def _allowed(
         "guest": messages.user_guest_refused,
         "unverified": messages.user_unverified,
     }.get(access.verdict, messages.user_not_allowed)
+    if access.verdict == "unknown" and access.email is None:
+        refusal = messages.user_email_hidden
     send_text(respond, refusal())
     return None
 

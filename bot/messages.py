@@ -101,3 +101,11 @@ def user_share_too_large(limit: int) -> str:
         f"The card stays private: this channel has more than {limit} members, too "
         "many to check that everyone may see account details."
     )
+
+
+def user_email_hidden() -> str:
+    return (
+        "Sorry, I can't see your e-mail address in Slack, so I can't tell whether you "
+        "are on the sales team. Ask your Foresight admin to check that the app has the "
+        "`users:read.email` scope."
+    )

@@ -34,6 +34,7 @@ def print_summary(console: Console, results: Sequence[SourceResult]) -> None:
     for result in results:
         _print_rejections(console, result.name, result.rejections)
         _print_unmatched(console, result.name, result.unmatched_reps)
+        _print_missing(console, result.name, result.missing)
     failed = [result for result in results if result.error]
     for result in failed:
         failure = Text(f"✗ {result.name} failed: {result.error}", style="bold red")
@@ -61,6 +62,20 @@ def _table(results: Sequence[SourceResult]) -> Table:
                 *(str(counts[o]) for o in ("new", "updated", "unchanged", "rejected")),
             )
     return table
+
+
+def _print_missing(console: Console, source: str, missing: dict[str, int]) -> None:
+    if not missing:
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in missing.items())
+    console.print(
+        Text(
+            f"{source}: not in this sync but still in the store: {counts} "
+            "(deleted at the source? they are kept and still shown)",
+            style="yellow",
+        ),
+        soft_wrap=True,
+    )
 
 
 def _print_unmatched(

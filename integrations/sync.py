@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rich.console import Console
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 
 from context.clock import Clock
 from context.db import transaction
@@ -45,6 +45,8 @@ class SourceResult:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     unmatched_reps: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Rows this source gave before but not this time, per kind: gone at the source?
+    missing: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
@@ -97,6 +99,8 @@ def _sync_source(
         result.error = f"unexpected {type(error).__name__}: {text[:ERROR_LIMIT]}"
     result.finished_at = datetime.now(UTC)
     _collect(result, loader.report)
+    if result.error is None:
+        result.missing = _not_seen(engine, source.name, result.started_at)
     _record_run(engine, result)
     _analyze(engine, result)
     logger.info(
@@ -153,6 +157,26 @@ def _analyze(engine: Engine, result: SourceResult) -> None:
     if tables:
         with engine.begin() as connection:
             connection.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def _not_seen(engine: Engine, source: str, since: datetime) -> dict[str, int]:
+    """Rows of this source that the sync just run did not see again.
+
+    A file export is the whole of what the source holds, so a row it no longer has
+    was most likely deleted there. They are kept (other records may point at them)
+    and reported. TODO(#3): mark rows deleted or merged at the source.
+    """
+    missing: dict[str, int] = {}
+    with engine.connect() as connection:
+        for kind, table in TABLES.items():
+            count = connection.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(table.source == source, table.last_seen_at < since)
+            )
+            if count:
+                missing[kind] = int(count)
+    return missing
 
 
 def _record_run(engine: Engine, result: SourceResult) -> None:

@@ -149,3 +149,15 @@ def test_newer_schema_is_explained(
     assert (
         "schema 9999, newer than this version of Foresight" in capsys.readouterr().out
     )
+
+
+def test_rows_gone_from_the_export_are_reported(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--config", str(config), "sync"])
+    deals = config.parent / "data" / "deals.csv"
+    deals.write_text(deals.read_text().splitlines()[0] + "\n")
+    capsys.readouterr()
+    assert main(["--config", str(config), "sync"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "crm: not in this sync but still in the store: 1 deal" in out
