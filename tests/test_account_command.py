@@ -199,6 +199,13 @@ def test_guests_and_strangers_are_refused(
     assert "Acme" not in all_text(reply)
 
 
+def test_user_without_visible_email_is_told_why(app: RunningApp) -> None:
+    app.slack.add_user("U0NOMAIL01", "")
+    app.command("acme", "U0NOMAIL01")
+    [reply] = app.replies(1)
+    assert reply.text.startswith("Sorry, I can't see your e-mail address in Slack")
+
+
 def test_config_admin_may_see_cards(app: RunningApp) -> None:
     app.command("acme", ADMIN)
     [card] = app.replies(1)
