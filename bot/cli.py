@@ -80,17 +80,20 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
         return run_demo(console, accounts=args.accounts)
     runtime, config = _runtime(args, settings)
-    if args.command == "db":
-        return _db(args.action, runtime, console)
-    if args.command == "sync":
-        return _sync(args.sources, runtime, config, console)
-    if args.command == "ask":
-        return _ask(args, runtime, console)
-    if args.command == "serve":
-        from bot.serve import serve
+    try:
+        if args.command == "db":
+            return _db(args.action, runtime, console)
+        if args.command == "sync":
+            return _sync(args.sources, runtime, config, console)
+        if args.command == "ask":
+            return _ask(args, runtime, console)
+        if args.command == "serve":
+            from bot.serve import serve
 
-        return serve(runtime, settings, port=args.port or settings.port)
-    raise AssertionError(args.command)
+            return serve(runtime, settings, port=args.port or settings.port)
+        raise AssertionError(args.command)
+    finally:
+        runtime.engine.dispose()
 
 
 def _runtime(args: argparse.Namespace, settings: Settings) -> tuple[Runtime, Any]:
