@@ -5,6 +5,8 @@ it uses nothing dated after the clock's now: a deal won after "now" is still ope
 usage day after today does not count. Each section carries its sources and freshness.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
