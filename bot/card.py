@@ -110,7 +110,9 @@ def _about(view: AccountView, labels: Mapping[str, str]) -> list[str]:
     team = ", ".join(f"{show(r.name)} ({show(r.role)})" for r in view.team[:MAX_TEAM])
     if len(view.team) > MAX_TEAM:
         team += f" and {len(view.team) - MAX_TEAM} more"
-    return [t for t in (about, f"Our team: {team}" if team else "") if t]
+    fresh = view.freshness.get("account")
+    origin = _freshness(fresh, view.as_of, labels) if fresh else ""
+    return [t for t in (about, f"Our team: {team}" if team else "", origin) if t]
 
 
 def _sections(view: AccountView) -> list[tuple[str, str, str]]:

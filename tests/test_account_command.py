@@ -114,6 +114,9 @@ def test_card_reaches_the_asker_privately(app: RunningApp) -> None:
     assert "Won 1 ($588) · lost 0" in text
     assert "Source: Maven CRM · newest 2024-11-29 (3 days ago)" in text
     assert "Share to channel" in text
+    assert card.blocks[1]["elements"][-1]["text"].startswith(
+        "Source: Maven CRM · synced"
+    )
 
 
 def test_ack_is_immediate_when_slack_is_slow(app: RunningApp) -> None:
