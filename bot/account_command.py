@@ -84,13 +84,14 @@ def _later(
     what: str,
     user_id: str,
     task: Callable[..., None],
+    client: WebClient,
     *args: Any,
 ) -> None:
     """Queue the slow part; the listener returns at once and Bolt sends the ack."""
 
     def run() -> None:
         with _boundary(respond, what, user_id):
-            task(runtime, args[0], respond, user_id, *args[1:])
+            task(runtime, client, respond, user_id, *args)
 
     runtime.work.submit(run)
 
