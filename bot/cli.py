@@ -50,6 +50,10 @@ def parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", help="load every source in the config")
     sync.add_argument("sources", nargs="*", help="only these sources")
 
+    commands.add_parser(
+        "status", help="per source: last success, last error, records, cursor"
+    )
+
     ask = commands.add_parser("ask", help="send a slash command to the app locally")
     ask.add_argument("text", help='the command, e.g. "/account acme"')
     ask.add_argument("--user", required=True, help="the asker's Slack e-mail")
@@ -85,6 +89,8 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             return _db(args.action, runtime, console)
         if args.command == "sync":
             return _sync(args.sources, runtime, config, console)
+        if args.command == "status":
+            return _status(runtime, config, console)
         if args.command == "ask":
             return _ask(args, runtime, console)
         if args.command == "serve":
@@ -153,6 +159,19 @@ def _sync(sources: list[str], runtime: Runtime, config: Any, console: Console) -
     if any(r.total("rejected") for r in results):
         return EXIT_ROWS_REJECTED
     return 0
+
+
+def _status(runtime: Runtime, config: Any, console: Console) -> int:
+    """Exit 1 when a source's newest sync failed, so a monitor can alert on it."""
+    if config is None:
+        raise ValueError("status needs a config: pass --config FILE (see examples/)")
+    from context.db import check_schema
+    from integrations.status import print_status, source_status
+
+    check_schema(runtime.engine)
+    statuses = source_status(runtime.engine, config)
+    print_status(console, statuses)
+    return EXIT_SOURCE_FAILED if any(s.failing for s in statuses) else 0
 
 
 def _ask(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:

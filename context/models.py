@@ -297,3 +297,26 @@ class SyncRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceState(Base):
+    """Where a source's last sync left off, for the next sync and for status.
+
+    ``cursor`` is the source's own bookmark (modified-since times, a sync token). It
+    is written only after the records it covers are committed, so a sync that dies
+    half-way starts again from the old cursor and upserts what it had already
+    loaded: nothing is lost and nothing is stored twice.
+    """
+
+    __tablename__ = "source_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Records the newest successful sync read, rejected ones included.
+    records_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("source", name="uq_source_states_source"),)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from context.clock import Clock, ClockError
 from integrations.errors import ConfigError
-from integrations.registry import source_kind
+from integrations.registry import SOURCE_KINDS, source_kind
 from integrations.source import SourceConfig
 
 DATA_ROOT_ENV = "FORESIGHT_DATA_ROOT"
@@ -96,7 +96,8 @@ def _sources(path: Path, entries: list[dict[str, Any]]) -> list[SourceConfig]:
         )
         kind = entry.get("kind")
         if not isinstance(kind, str):
-            problems.append(f"  - {where}: missing `kind:` (files or synthetic)")
+            kinds = ", ".join(sorted(SOURCE_KINDS))
+            problems.append(f"  - {where}: missing `kind:` (one of: {kinds})")
             continue
         try:
             settings = source_kind(kind).settings

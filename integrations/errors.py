@@ -5,8 +5,11 @@
     IntegrationError          anything raised by integrations/
     ├── ConfigError           the config file is wrong: the admin edits it
     └── SourceError           one source cannot run (a file is missing, the mapping
-                              does not fit the data): the admin fixes the data or
-                              the mapping; the other sources still run
+        │                     does not fit the data, a vendor kept failing): the
+        │                     admin fixes the data, the mapping or waits; the other
+        │                     sources still run
+        └── CredentialError   a vendor refused the token (401/403): the admin
+                              replaces the token or grants the missing scope
 
 A bad row or record is neither: it becomes a ``Rejection`` with its origin and the
 reason, and everything else still loads.
@@ -24,4 +27,16 @@ class ConfigError(IntegrationError, ValueError):
 
 
 class SourceError(IntegrationError):
-    """One source cannot be read at all; the message says which file and why."""
+    """One source cannot be read at all; the message says which file and why.
+
+    ``retriable`` says whether the same sync may work later unchanged (a vendor's
+    outage or rate limit) or needs someone to fix something first.
+    """
+
+    def __init__(self, message: str, *, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+class CredentialError(SourceError):
+    """A vendor refused the credential; only that source stops."""

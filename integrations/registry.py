@@ -1,7 +1,9 @@
 """Source kinds by name: how a config's ``kind:`` is checked and read.
 
 Built-in kinds register here the same way another one would: a settings model (the
-keys its config entry may have) and a reader (settings, data root, clock → records).
+keys its config entry may have) and a reader (settings, data root, clock → records),
+or for a live source a reader that starts from the stored cursor (settings, sync
+state, clock → records).
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from context.records import Record, Rejection
 from integrations.errors import ConfigError, SourceError
 from integrations.files.mapping import FilesSource
 from integrations.files.source import read_files
-from integrations.source import SourceConfig, SourceReader
+from integrations.hubspot.source import HubSpotSource, read_hubspot
+from integrations.source import LiveReader, SourceConfig, SourceReader, SyncState
 
 
 @dataclass(frozen=True)
 class SourceKind:
-    """A kind's settings model (its config keys) and its reader."""
+    """A kind's settings model (its config keys) and its reader, one of the two."""
 
     settings: type[SourceConfig]
-    read: SourceReader
+    read: SourceReader | None = None
+    read_live: LiveReader | None = None
 
 
 class SyntheticSource(SourceConfig):
@@ -61,7 +65,12 @@ SOURCE_KINDS: dict[str, SourceKind] = {}
 
 def register(name: str, settings: type[SourceConfig], read: SourceReader) -> None:
     """Make ``kind: name`` usable in configs."""
-    SOURCE_KINDS[name] = SourceKind(settings, read)
+    SOURCE_KINDS[name] = SourceKind(settings, read=read)
+
+
+def register_live(name: str, settings: type[SourceConfig], read: LiveReader) -> None:
+    """Make ``kind: name`` usable for a source synced incrementally from a cursor."""
+    SOURCE_KINDS[name] = SourceKind(settings, read_live=read)
 
 
 def source_kind(name: str) -> SourceKind:
@@ -74,16 +83,25 @@ def source_kind(name: str) -> SourceKind:
 
 
 def reader(name: str) -> SourceReader:
-    """The function that reads sources of kind ``name``."""
-    return source_kind(name).read
+    """The function that reads file-like sources of kind ``name``."""
+    read = source_kind(name).read
+    if read is None:
+        raise ConfigError(f"source kind {name!r} is live: it reads from a cursor")
+    return read
 
 
 def read_source(
-    source: SourceConfig, data_root: Path, clock: Clock
+    source: SourceConfig, data_root: Path, clock: Clock, state: SyncState
 ) -> Iterator[Record | Rejection]:
     """The records of one configured source, whatever its kind."""
-    return source_kind(source.kind).read(source, data_root, clock)
+    kind = source_kind(source.kind)
+    if kind.read_live is not None:
+        return kind.read_live(source, state, clock)
+    if kind.read is None:
+        raise ConfigError(f"source kind {source.kind!r} has no reader")
+    return kind.read(source, data_root, clock)
 
 
 register("files", FilesSource, read_files)
 register("synthetic", SyntheticSource, read_synthetic)
+register_live("hubspot", HubSpotSource, read_hubspot)

@@ -7,9 +7,11 @@ that a config is checked strictly and a typo is caught before anything is read.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from context.clock import Clock
@@ -43,4 +45,27 @@ class SourceReader(Protocol):
 
     def __call__(
         self, source: Any, data_root: Path, clock: Clock
+    ) -> Iterator[Record | Rejection]: ...
+
+
+@dataclass
+class SyncState:
+    """What a live source starts a sync from and leaves for the next one.
+
+    ``cursor`` is what the last successful sync left (None: read everything). The
+    reader sets ``next_cursor`` once it has handed over every record; the sync
+    stores it only after the loader has committed them. ``transport`` replaces the
+    network, for a stand-in in tests.
+    """
+
+    cursor: dict[str, Any] | None = None
+    next_cursor: dict[str, Any] | None = None
+    transport: httpx.BaseTransport | None = None
+
+
+class LiveReader(Protocol):
+    """Reads one live source from its cursor; sets ``state.next_cursor`` at the end."""
+
+    def __call__(
+        self, source: Any, state: SyncState, clock: Clock
     ) -> Iterator[Record | Rejection]: ...

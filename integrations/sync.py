@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 from rich.console import Console
 from sqlalchemy import Engine, func, select, text
 
@@ -23,10 +24,11 @@ from context.db import transaction
 from context.load import TABLES, Loader, LoadReport
 from context.models import SyncRun
 from context.records import KINDS, Record, Rejection
+from context.source_state import read_cursor, record_failure, record_success
 from integrations.config import Config
 from integrations.errors import ConfigError, SourceError
 from integrations.registry import read_source
-from integrations.source import SourceConfig
+from integrations.source import SourceConfig, SyncState
 from integrations.summary import print_summary
 
 logger = logging.getLogger(__name__)
@@ -66,12 +68,16 @@ def sync(
     clock: Clock,
     only: Sequence[str] | None = None,
     console: Console | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> list[SourceResult]:
     """Load every source of ``config`` (or those named in ``only``) and print what
     changed. Sync times are wall-clock times: they say when the sync ran, whatever
-    "now" the clock is fixed at."""
+    "now" the clock is fixed at. ``transport`` answers live sources' requests
+    instead of the network (a stand-in)."""
     sources = _selected(config, only)
-    results = [_sync_source(engine, config, source, clock) for source in sources]
+    results = [
+        _sync_source(engine, config, source, clock, transport) for source in sources
+    ]
     print_summary(console or Console(), results)
     return results
 
@@ -83,13 +89,18 @@ def _selected(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:
 
 
 def _sync_source(
-    engine: Engine, config: Config, source: SourceConfig, clock: Clock
+    engine: Engine,
+    config: Config,
+    source: SourceConfig,
+    clock: Clock,
+    transport: httpx.BaseTransport | None,
 ) -> SourceResult:
     result = SourceResult(source.name, source.label)
     loader = Loader(engine, clock)
     started = time.monotonic()
+    state = SyncState(cursor=read_cursor(engine, source.name), transport=transport)
     try:
-        records = read_source(source, config.data_root, clock)
+        records = read_source(source, config.data_root, clock, state)
         loader.load(_divert(records, loader.report))
     except (SourceError, ConfigError) as error:
         result.error = str(error)
@@ -99,9 +110,11 @@ def _sync_source(
         result.error = f"unexpected {type(error).__name__}: {text[:ERROR_LIMIT]}"
     result.finished_at = datetime.now(UTC)
     _collect(result, loader.report)
-    if result.error is None:
+    if result.error is None and state.cursor is None:
+        # An incremental sync sees only what changed: the rest is not missing.
         result.missing = _not_seen(engine, source.name, result.started_at)
     _record_run(engine, result)
+    _record_state(engine, result, state)
     _analyze(engine, result)
     logger.info(
         "synced %s in %.0f ms: %d new, %d updated, %d unchanged, %d rejected%s",
@@ -177,6 +190,16 @@ def _not_seen(engine: Engine, source: str, since: datetime) -> dict[str, int]:
             if count:
                 missing[kind] = int(count)
     return missing
+
+
+def _record_state(engine: Engine, result: SourceResult, state: SyncState) -> None:
+    """Move the cursor now that the loader has committed every row it covers."""
+    at = result.finished_at or datetime.now(UTC)
+    if result.error is not None:
+        record_failure(engine, result.name, at, result.error)
+        return
+    seen = sum(result.total(outcome) for outcome in OUTCOMES)
+    record_success(engine, result.name, at, seen, state.next_cursor)
 
 
 def _record_run(engine: Engine, result: SourceResult) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.cli import EXIT_ROWS_REJECTED, EXIT_USAGE, main
-from context.db import make_engine
+from context.db import make_engine, upgrade
 
 CONFIG = """
 now: "2024-12-02T14:00:00Z"
@@ -122,8 +122,26 @@ def test_db_upgrade_then_current(
     assert main(["db", "current"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "schema none (out of date)",
-        "schema 0001 (up to date)",
-        "schema 0001 (up to date)",
+        "schema 0002 (up to date)",
+        "schema 0002 (up to date)",
+    ]
+
+
+def test_db_upgrade_from_first_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0001")
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["db", "current"]) == 1
+    assert main(["db", "upgrade"]) == 0
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM source_states")) == 0
+    engine.dispose()
+    assert capsys.readouterr().out.splitlines() == [
+        "schema 0001 (out of date)",
+        "schema 0002 (up to date)",
     ]
 
 

@@ -1,0 +1,211 @@
+"""HubSpot objects as store records: owners, companies, contacts, deals.
+
+Property values arrive as strings, or null. Dates come as ISO times, bare dates
+or, for some properties, millisecond epochs (CASES B27): all are read as aware UTC,
+and one unreadable date is logged and left empty rather than failing the record.
+A record that cannot be read at all (no id, a non-numeric amount) becomes a
+``Rejection`` with its id and the reason; the rest still load.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from context.records import Record, Ref, Rejection, RepRef
+from integrations.files.values import (
+    BadValue,
+    read_date,
+    read_int,
+    read_money,
+)
+from integrations.hubspot.client import Stage
+
+logger = logging.getLogger(__name__)
+
+UTC_ZONE = ZoneInfo("UTC")
+MONEY_PLACES, MONEY_DIGITS = 2, 14  # the store's Numeric(16, 2)
+
+COMPANY_PROPERTIES = (
+    "name",
+    "domain",
+    "industry",
+    "city",
+    "state",
+    "country",
+    "numberofemployees",
+    "annualrevenue",
+    "hubspot_owner_id",
+    "hs_lastmodifieddate",
+)
+CONTACT_PROPERTIES = ("firstname", "lastname", "email", "jobtitle", "lastmodifieddate")
+DEAL_PROPERTIES = (
+    "dealname",
+    "amount",
+    "deal_currency_code",
+    "closedate",
+    "createdate",
+    "dealstage",
+    "pipeline",
+    "hubspot_owner_id",
+    "hs_lastmodifieddate",
+)
+
+
+class Malformed(ValueError):
+    """A HubSpot object that cannot become a record; the message says why."""
+
+
+def owner_rep(source: str, owner: Mapping[str, Any]) -> Record:
+    """A HubSpot user as one of our reps (``owners_as_reps``)."""
+    name = _owner_name(owner) or str(owner.get("email") or owner.get("id"))
+    return Record(
+        "rep",
+        source,
+        str(owner.get("id")),
+        {"name": name, "email": owner.get("email"), "role": "rep"},
+        origin=f"owners {owner.get('id')}",
+    )
+
+
+def company(
+    source: str, raw: Any, owners: Mapping[str, Mapping[str, Any]]
+) -> Record | Rejection:
+    def build(record_id: str, props: Mapping[str, Any]) -> Record:
+        name = _text(props.get("name")) or _text(props.get("domain"))
+        if name is None:
+            raise Malformed("the company has neither a name nor a domain")
+        place = [_text(props.get(k)) for k in ("city", "state", "country")]
+        fields: dict[str, Any] = {
+            "name": name,
+            "domain": _text(props.get("domain")),
+            "industry": _text(props.get("industry")),
+            "location": ", ".join(p for p in place if p) or None,
+            "employees": _whole(props.get("numberofemployees"), "numberofemployees"),
+            "revenue": _money(props.get("annualrevenue")),
+        }
+        if raw.get("archived") is True:
+            fields["extra"] = {"archived": True, "archived_at": raw.get("archivedAt")}
+        refs = _owner_ref(props, owners)
+        return Record("account", source, record_id, fields, refs)
+
+    return _convert(source, "account", "companies", raw, build)
+
+
+def contact(source: str, raw: Any, company_id: str | None) -> Record | Rejection:
+    def build(record_id: str, props: Mapping[str, Any]) -> Record:
+        first, last = _text(props.get("firstname")), _text(props.get("lastname"))
+        email = _text(props.get("email"))
+        name = " ".join(p for p in (first, last) if p) or email
+        if name is None:
+            raise Malformed("the contact has neither a name nor an e-mail")
+        fields = {"name": name, "email": email, "title": _text(props.get("jobtitle"))}
+        refs: dict[str, Ref | RepRef] = {}
+        if company_id is not None:
+            refs["account"] = Ref(source, company_id)
+        return Record("person", source, record_id, fields, refs)
+
+    return _convert(source, "person", "contacts", raw, build)
+
+
+def deal(
+    source: str,
+    raw: Any,
+    company_id: str | None,
+    stages: Mapping[str, Stage],
+    owners: Mapping[str, Mapping[str, Any]],
+) -> Record | Rejection:
+    def build(record_id: str, props: Mapping[str, Any]) -> Record:
+        stage_id = _text(props.get("dealstage"))
+        stage = stages.get(stage_id or "")
+        where = f"deals {record_id}"
+        fields = {
+            "name": _text(props.get("dealname")),
+            "amount": _money(props.get("amount")),
+            "currency": _text(props.get("deal_currency_code")),
+            "stage": stage.label if stage else stage_id,
+            "status": stage.status if stage else "open",
+            "close_date": _day(props.get("closedate"), where, "closedate"),
+            "created_on": _day(props.get("createdate"), where, "createdate"),
+        }
+        refs = _owner_ref(props, owners)
+        if company_id is not None:
+            refs["account"] = Ref(source, company_id)
+        return Record("deal", source, record_id, fields, refs)
+
+    return _convert(source, "deal", "deals", raw, build)
+
+
+def _convert(
+    source: str,
+    kind: str,
+    object_type: str,
+    raw: Any,
+    build: Callable[[str, Mapping[str, Any]], Record],
+) -> Record | Rejection:
+    record_id = raw.get("id") if isinstance(raw, dict) else None
+    origin = f"{object_type} {record_id if record_id is not None else '(no id)'}"
+    try:
+        if not isinstance(raw, dict):
+            raise Malformed(f"expected an object, got {type(raw).__name__}")
+        if record_id in (None, ""):
+            raise Malformed("the object has no id")
+        props = raw.get("properties")
+        if not isinstance(props, dict):
+            raise Malformed("the object has no properties")
+        record = build(str(record_id), props)
+    except (Malformed, BadValue) as error:
+        return Rejection(source, kind, origin, str(error))
+    record.origin = origin
+    return record
+
+
+def _owner_ref(
+    props: Mapping[str, Any], owners: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Ref | RepRef]:
+    owner_id = _text(props.get("hubspot_owner_id"))
+    if owner_id is None:
+        return {}
+    owner = owners.get(owner_id)
+    if owner is None:
+        return {"owner": RepRef(name=f"HubSpot owner {owner_id}")}
+    return {"owner": RepRef(email=owner.get("email"), name=_owner_name(owner))}
+
+
+def _owner_name(owner: Mapping[str, Any]) -> str | None:
+    parts = [_text(owner.get("firstName")), _text(owner.get("lastName"))]
+    return " ".join(p for p in parts if p) or None
+
+
+def _money(value: Any) -> Decimal | None:
+    try:
+        return read_money(value, MONEY_PLACES, MONEY_DIGITS)
+    except BadValue as error:
+        raise Malformed(f"amount: {error}") from None
+
+
+def _whole(value: Any, name: str) -> int | None:
+    try:
+        return read_int(value)
+    except BadValue as error:
+        raise Malformed(f"{name}: {error}") from None
+
+
+def _day(value: Any, where: str, name: str) -> date | None:
+    """B27: ISO time, bare date or epoch; an unreadable one is logged and left out."""
+    try:
+        return read_date(value, UTC_ZONE)
+    except BadValue as error:
+        logger.warning("%s: %s left empty: %s", where, name, error)
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
