@@ -67,6 +67,8 @@ def deals(world: World, company: Account) -> list[Deal]:
     found: list[Deal] = []
     for number in range(rng.randint(3, 7)):
         closing = _outcome(company, rng, number)
+        if number == 1 and company.traits & {"pushed", "stalled"}:
+            closing = None  # the deal that shows the trait
         first_open = closing is None and all(d.status != "open" for d in found)
         traits = company.traits if first_open else frozenset()
         last = _last_move(world, rng, closing, traits)
