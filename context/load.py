@@ -437,11 +437,12 @@ class Loader:
         found: dict[tuple[str, str], Any] = {}
         for source, ids in by_source.items():
             for part in _batches(ids):
-                query = select(table).where(
+                # Plain rows, not ORM objects: only compared, never changed in place.
+                query = select(table.__table__).where(
                     table.source == source,
                     table.source_id.in_(part),
                 )
-                for row in session.scalars(query):
+                for row in session.execute(query):
                     found[(row.source, row.source_id)] = row
         return found
 
