@@ -353,8 +353,11 @@ class Loader:
         session: Session,
         table: Any,
         rows: list[tuple[Record, dict[str, Any]]],
+        existing: dict[tuple[str, str], Any] | None = None,
     ) -> None:
-        existing = self._existing(session, table, [r for r, _ in rows])
+        """Insert, update or mark as seen; ``existing`` saves the lookup if known."""
+        if existing is None:
+            existing = self._existing(session, table, [r for r, _ in rows])
         now = datetime.now(UTC)
         inserts, updates, seen = [], [], []
         deal_changes: list[dict[str, Any]] = []
@@ -395,7 +398,7 @@ class Loader:
             into = merging if key in aliased and key not in own else plain
             into.append((record, values))
         if plain:
-            self._upsert(session, Account, plain)
+            self._upsert(session, Account, plain, own)
         if not merging:
             return
 
