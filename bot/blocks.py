@@ -8,14 +8,13 @@ Every value that comes from data goes through ``escape`` first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 Block = dict[str, Any]
 
 MAX_BLOCKS = 50  # blocks per message
 MAX_SECTION_TEXT = 3000
-MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
@@ -64,13 +63,6 @@ def sections(text: str) -> list[Block]:
         {"type": "section", "text": {"type": "mrkdwn", "text": part}}
         for part in split_text(text, MAX_SECTION_TEXT)
     ]
-
-
-def fields_section(fields: Sequence[str]) -> Block:
-    items = [
-        {"type": "mrkdwn", "text": clip(f, MAX_FIELD_TEXT)} for f in fields[:MAX_FIELDS]
-    ]
-    return {"type": "section", "fields": items}
 
 
 def context(*texts: str) -> Block:

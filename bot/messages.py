@@ -13,10 +13,6 @@ def user_usage() -> str:
     return USAGE
 
 
-def user_looking_up(query: str) -> str:
-    return f"Looking up *{query}*…"
-
-
 def user_no_match(query: str, nearest: list[str]) -> str:
     text = f"I couldn't find an account matching *{query}*."
     if nearest:
