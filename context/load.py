@@ -35,6 +35,12 @@ from sqlalchemy.orm import Session
 
 from context.clock import Clock
 from context.db import session_factory
+from context.identity import (
+    accounts_by_domain,
+    accounts_by_name,
+    company_domain,
+    resolve_matches,
+)
 from context.jsonsafe import json_safe
 from context.models import (
     Account,
@@ -52,8 +58,8 @@ from context.models import (
     Subscription,
     UsageRecord,
 )
-from context.names import email_key, name_key
-from context.records import Record, Ref, Rejection, RepRef
+from context.names import domain_of, email_key, name_key
+from context.records import Match, Record, Ref, Rejection, RepRef
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +113,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 TRACKED_DEAL_FIELDS = ("stage", "amount", "close_date")
+# What a merged account never takes from the record merged into it.
+KEPT_ON_MERGE = frozenset({"name", "name_key", "deleted_at", "merged_into"})
+# The source name of aliases the loader itself stores when it joins accounts.
+IDENTITY_SOURCE = "foresight.identity"
 
 
 @dataclass
@@ -208,11 +218,20 @@ class Loader:
     ) -> list[tuple[Record, dict[str, Any]]]:
         """Turn each record's references into row ids; reject what cannot be found."""
         wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        matches: dict[str, set[Match]] = defaultdict(set)
         for record in chunk:
             for name, ref in record.refs.items():
                 if isinstance(ref, Ref):
                     wanted[name].add((ref.source, ref.id))
-        found = {name: self._ids(session, name, keys) for name, keys in wanted.items()}
+                elif isinstance(ref, Match):
+                    matches[name].add(ref)
+        found: dict[str, dict[Any, Any]] = {
+            name: self._ids(session, name, keys) for name, keys in wanted.items()
+        }
+        for name, wanted_matches in matches.items():
+            found.setdefault(name, {}).update(
+                resolve_matches(session, name, wanted_matches)
+            )
 
         resolved = []
         for record in chunk:
@@ -224,7 +243,7 @@ class Loader:
         return resolved
 
     def _values(
-        self, record: Record, found: dict[str, dict[tuple[str, str], Any]]
+        self, record: Record, found: dict[str, dict[Any, Any]]
     ) -> dict[str, Any] | str:
         values = dict(record.fields)
         for name, ref in record.refs.items():
@@ -234,6 +253,9 @@ class Loader:
                     who = str(ref.email or ref.name).strip()
                     self.report.unmatched_reps[(record.source, record.kind, who)] += 1
                 values[REP_COLUMNS.get(name, f"{name}_rep_id")] = rep_id
+                continue
+            if isinstance(ref, Match):
+                values[REF_COLUMNS[name][0]] = found[name].get(ref)
                 continue
             hit = found[name].get((ref.source, ref.id))
             if hit is None:
@@ -249,6 +271,10 @@ class Loader:
                 values[column] = hit
         table = TABLES.get(record.kind)
         columns = _columns(table) if table is not None else frozenset()
+        if "deleted_at" in columns:
+            # A record the source hands over again is live again, unless it says not.
+            values.setdefault("deleted_at", None)
+            values.setdefault("merged_into", None)
         _derive_keys(values, columns)
         for name in _json_columns(table) & set(values):
             values[name] = json_safe(values[name])
@@ -391,6 +417,13 @@ class Loader:
         aliased = set(
             self._aliases(session, {(r.source, r.source_id) for r, _ in rows})
         )
+        newcomers = [
+            (r, v)
+            for r, v in rows
+            if (r.source, r.source_id) not in own
+            and (r.source, r.source_id) not in aliased
+        ]
+        aliased |= self._join_accounts(session, newcomers)
         plain: list[tuple[Record, dict[str, Any]]] = []
         merging: list[tuple[Record, dict[str, Any]]] = []
         for record, values in rows:
@@ -419,7 +452,9 @@ class Loader:
             fill = {
                 k: v
                 for k, v in values.items()
-                if k not in ("name", "name_key") and getattr(target, k) is None
+                if k not in KEPT_ON_MERGE
+                and v is not None
+                and getattr(target, k) is None
             }
             if fill:
                 session.execute(
@@ -430,6 +465,93 @@ class Loader:
         session.expunge_all()
         if unmatched:
             self._upsert(session, Account, unmatched)
+
+    def _join_accounts(
+        self, session: Session, rows: list[tuple[Record, dict[str, Any]]]
+    ) -> set[tuple[str, str]]:
+        """Tie new accounts to the same customer already stored by another source.
+
+        Strongest evidence first: an explicit link (a CRM id in Stripe metadata),
+        then the web domain, then a unique equal name where the source allows it.
+        The tie is stored as an alias, so the record and everything pointing at it
+        land on that account.
+        """
+        if not rows:
+            return set()
+        links = {(link.source, link.id) for r, _ in rows for link in r.links}
+        linked = self.account_ids(session, links) if links else {}
+        targets: dict[tuple[str, str], tuple[int, str]] = {}
+        for record, _ in rows:
+            hit = next(
+                (
+                    linked[(k.source, k.id)]
+                    for k in record.links
+                    if (k.source, k.id) in linked
+                ),
+                None,
+            )
+            if hit is not None:
+                targets[(record.source, record.source_id)] = (hit, "link")
+        for source in {r.source for r, _ in rows}:
+            pending = [
+                (r, v)
+                for r, v in rows
+                if r.source == source and (r.source, r.source_id) not in targets
+            ]
+            self._join_by_keys(session, source, pending, targets)
+        if targets:
+            self._store_joins(session, targets)
+        return set(targets)
+
+    def _join_by_keys(
+        self,
+        session: Session,
+        source: str,
+        rows: list[tuple[Record, dict[str, Any]]],
+        targets: dict[tuple[str, str], tuple[int, str]],
+    ) -> None:
+        domains = {d for _, v in rows if (d := company_domain(v.get("domain")))}
+        by_domain = accounts_by_domain(session, domains, exclude_source=source)
+        keys = {str(v["name_key"]) for r, v in rows if r.join_by_name}
+        by_name = accounts_by_name(session, keys, exclude_source=source)
+        for record, values in rows:
+            domain = company_domain(values.get("domain"))
+            key = (record.source, record.source_id)
+            if domain and domain in by_domain:
+                targets[key] = (by_domain[domain], "domain")
+            elif record.join_by_name and values.get("name_key") in by_name:
+                targets[key] = (by_name[str(values["name_key"])], "name")
+
+    def _store_joins(
+        self, session: Session, targets: dict[tuple[str, str], tuple[int, str]]
+    ) -> None:
+        ids = {account_id for account_id, _ in targets.values()}
+        query = select(Account.id, Account.source, Account.source_id)
+        keys = {
+            row.id: (row.source, row.source_id)
+            for row in session.execute(query.where(Account.id.in_(ids)))
+        }
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "source": IDENTITY_SOURCE,
+                "source_id": f"{source}:{source_id}"[:ID_LENGTH],
+                "alias_source": source,
+                "alias_id": source_id,
+                "target_source": keys[account_id][0],
+                "target_id": keys[account_id][1],
+                "last_seen_at": now,
+                "updated_at": now,
+            }
+            for (source, source_id), (account_id, _) in targets.items()
+        ]
+        self._insert_rows(session, AccountAlias, rows)
+        by_how = Counter(how for _, how in targets.values())
+        logger.info(
+            "joined %d new accounts to accounts already stored (%s)",
+            len(targets),
+            ", ".join(f"{n} by {how}" for how, n in sorted(by_how.items())),
+        )
 
     def _existing(
         self, session: Session, table: Any, records: list[Record]
@@ -655,6 +777,8 @@ def _derive_keys(values: dict[str, Any], columns: frozenset[str]) -> None:
         values["name_key"] = name_key(str(values["name"]))
     if "email_key" in columns and "email" in values:
         values["email_key"] = email_key(values["email"])
+    if "domain" in columns and values.get("domain") is not None:
+        values["domain"] = domain_of(str(values["domain"]))
 
 
 def _new_row(record: Record, values: dict[str, Any], now: datetime) -> dict[str, Any]:

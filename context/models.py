@@ -44,6 +44,11 @@ class Sourced:
     source_id: Mapped[str] = mapped_column(String(255))
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the source deleted or archived the record; kept, since other rows
+    # may point at it, and left out of what people are shown.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The surviving record's source_id when the source merged this one into it.
+    merged_into: Mapped[str | None] = mapped_column(String(255))
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:

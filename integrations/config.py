@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from context.clock import Clock, ClockError
 from integrations.errors import ConfigError
-from integrations.registry import SOURCE_KINDS, source_kind
+from integrations.registry import known_kinds, source_kind
 from integrations.source import SourceConfig
 
 DATA_ROOT_ENV = "FORESIGHT_DATA_ROOT"
@@ -96,7 +96,7 @@ def _sources(path: Path, entries: list[dict[str, Any]]) -> list[SourceConfig]:
         )
         kind = entry.get("kind")
         if not isinstance(kind, str):
-            kinds = ", ".join(sorted(SOURCE_KINDS))
+            kinds = ", ".join(known_kinds())
             problems.append(f"  - {where}: missing `kind:` (one of: {kinds})")
             continue
         try:

@@ -16,7 +16,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -101,12 +101,17 @@ class SourceClient:
         policy: RetryPolicy,
         credential_hint: str,
         sleep: Callable[[float], None] = time.sleep,
+        refresh: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.source = source
         self.client = client
         self.policy = policy
         self.credential_hint = credential_hint
         self.sleep = sleep
+        # Called on a 401 to get fresh auth headers (an expired OAuth access
+        # token); once per expiry: a second 401 in a row is a refused credential.
+        self.refresh = refresh
+        self._refreshed = False
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -123,13 +128,32 @@ class SourceClient:
         json: Any = None,
     ) -> Any:
         """The decoded JSON body of a successful answer, retrying what may pass."""
+        return self.answer(method, path, params=params, json=json)[1]
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        accept: Collection[int] = (),
+    ) -> tuple[int, Any]:
+        """The status and decoded body of an answer that is a success or one of
+        ``accept`` (a vendor's 404 for "nothing found", Google's 410 for "sync token
+        expired"), retrying what may pass."""
         problem = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             response, problem = self._send(method, path, params, json)
             if response is not None:
+                if response.status_code in accept:
+                    return response.status_code, _decode(
+                        self.source, method, path, response
+                    )
                 wait = self._verdict(method, path, response, attempt)
                 if wait is None:
-                    return _decode(self.source, method, path, response)
+                    body = _decode(self.source, method, path, response)
+                    return response.status_code, body
                 problem = f"HTTP {response.status_code}"
             else:
                 wait = self.policy.wait(attempt)
@@ -161,6 +185,10 @@ class SourceClient:
     ) -> float | None:
         """None for a usable answer, else how long to wait before trying again."""
         status = response.status_code
+        if status == 401 and self.refresh is not None and not self._refreshed:
+            self._refreshed = True
+            self.client.headers.update(self.refresh())
+            return 0.0
         if status in (401, 403):
             raise CredentialError(
                 f"source {self.source!r}: the vendor refused the credential "
@@ -176,6 +204,7 @@ class SourceClient:
                 f"source {self.source!r}: {method} {path} was refused with HTTP "
                 f"{status}: {_excerpt(response)}"
             )
+        self._refreshed = False
         pause = exhausted_wait(response.headers)
         if pause:
             self.sleep(min(pause, self.policy.max_wait))

@@ -4,6 +4,10 @@ Built-in kinds register here the same way another one would: a settings model (t
 keys its config entry may have) and a reader (settings, data root, clock → records),
 or for a live source a reader that starts from the stored cursor (settings, sync
 state, clock → records).
+
+Live vendors are imported only when a config names them (``LIVE_MODULES``): each
+module has ``SETTINGS`` (its settings model) and ``read`` (its live reader), so a
+config that uses only files never loads a vendor client.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from context.records import Record, Rejection
 from integrations.errors import ConfigError, SourceError
 from integrations.files.mapping import FilesSource
 from integrations.files.source import read_files
-from integrations.hubspot.source import HubSpotSource, read_hubspot
 from integrations.source import LiveReader, SourceConfig, SourceReader, SyncState
 
 
@@ -62,6 +65,21 @@ def read_synthetic(
 
 SOURCE_KINDS: dict[str, SourceKind] = {}
 
+# kind → the module that implements it (``SETTINGS`` and ``read``)
+LIVE_MODULES = {
+    "hubspot": "integrations.hubspot.source",
+    "salesforce": "integrations.salesforce.source",
+    "gong": "integrations.gong.source",
+    "stripe": "integrations.stripe.source",
+    "google_calendar": "integrations.google_calendar.source",
+    "warehouse": "integrations.warehouse.source",
+}
+
+
+def known_kinds() -> list[str]:
+    """Every kind a config may name, registered or importable."""
+    return sorted(set(SOURCE_KINDS) | set(LIVE_MODULES))
+
 
 def register(name: str, settings: type[SourceConfig], read: SourceReader) -> None:
     """Make ``kind: name`` usable in configs."""
@@ -76,10 +94,18 @@ def register_live(name: str, settings: type[SourceConfig], read: LiveReader) -> 
 def source_kind(name: str) -> SourceKind:
     """The registered kind ``name``; an unknown one lists the known kinds."""
     kind = SOURCE_KINDS.get(name)
+    if kind is None and name in LIVE_MODULES:
+        kind = _import_live(name)
     if kind is None:
-        known = ", ".join(sorted(SOURCE_KINDS))
+        known = ", ".join(known_kinds())
         raise ConfigError(f"unknown source kind {name!r}; use one of: {known}")
     return kind
+
+
+def _import_live(name: str) -> SourceKind:
+    module: Any = importlib.import_module(LIVE_MODULES[name])
+    register_live(name, module.SETTINGS, module.read)
+    return SOURCE_KINDS[name]
 
 
 def reader(name: str) -> SourceReader:
@@ -104,4 +130,3 @@ def read_source(
 
 register("files", FilesSource, read_files)
 register("synthetic", SyntheticSource, read_synthetic)
-register_live("hubspot", HubSpotSource, read_hubspot)

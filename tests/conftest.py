@@ -33,6 +33,15 @@ SECRET_ENV = (
     "FORESIGHT_CONFIG",
     "PORT",
 )
+# Every vendor's credentials, whatever the variable: cleared by prefix.
+SECRET_PREFIXES = (
+    "HUBSPOT_",
+    "SALESFORCE_",
+    "GONG_",
+    "STRIPE_",
+    "GOOGLE_",
+    "WAREHOUSE_",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +49,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's real tokens must never reach a test."""
     for name in SECRET_ENV:
         monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(SECRET_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
 
 
 def backend_url() -> str | None:

@@ -122,8 +122,8 @@ def test_db_upgrade_then_current(
     assert main(["db", "current"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "schema none (out of date)",
-        "schema 0002 (up to date)",
-        "schema 0002 (up to date)",
+        "schema 0003 (up to date)",
+        "schema 0003 (up to date)",
     ]
 
 
@@ -141,7 +141,7 @@ def test_db_upgrade_from_first_schema(
     engine.dispose()
     assert capsys.readouterr().out.splitlines() == [
         "schema 0001 (out of date)",
-        "schema 0002 (up to date)",
+        "schema 0003 (up to date)",
     ]
 
 

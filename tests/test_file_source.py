@@ -343,7 +343,7 @@ def test_config_errors_say_where_and_what(tmp_path: Path) -> None:
             kind: files
             files:
               - {path: usage.csv, kind: usage, id: u, fields: {day: d}}
-          - {name: sf, kind: salesforce}
+          - {name: sf, kind: salesfroce}
         """,
     )
     with pytest.raises(ConfigError) as caught:
@@ -353,10 +353,7 @@ def test_config_errors_say_where_and_what(tmp_path: Path) -> None:
     assert str(config) in message
     assert "sources[0] (crm) › files[0].fields.amount: unknown key 'colum'" in message
     assert "a usage record needs account, metric, value" in message
-    assert (
-        "unknown source kind 'salesforce'; use one of: files, hubspot, synthetic"
-        in message
-    )
+    assert "unknown source kind 'salesfroce'; use one of: files, gong," in message
 
 
 def test_data_root_argument_beats_environment(

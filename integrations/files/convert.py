@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from context.records import Record, Ref, Rejection, RepRef
+from context.records import AnyRef, Record, Ref, Rejection, RepRef
 from integrations.files import values
 from integrations.files.columns import Column, columns_of
 from integrations.files.getters import (
@@ -199,7 +199,9 @@ class RecordBuilder:
                 self.source, self.kind, row.origin, f"no usable id: {error}"
             )
         origin = f"{row.origin} ({source_id})"
-        fields, refs, problems = {}, {}, []
+        fields: dict[str, Any] = {}
+        refs: dict[str, AnyRef] = {}
+        problems: list[str] = []
         for name, value in self.fields.items():
             try:
                 fields[name] = value.read(row)

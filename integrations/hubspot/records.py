@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from context.records import Record, Ref, Rejection, RepRef
+from context.records import AnyRef, Record, Ref, Rejection, RepRef
 from integrations.files.values import (
     BadValue,
     read_date,
@@ -104,7 +104,7 @@ def contact(source: str, raw: Any, company_id: str | None) -> Record | Rejection
         if name is None:
             raise Malformed("the contact has neither a name nor an e-mail")
         fields = {"name": name, "email": email, "title": _text(props.get("jobtitle"))}
-        refs: dict[str, Ref | RepRef] = {}
+        refs: dict[str, AnyRef] = {}
         if company_id is not None:
             refs["account"] = Ref(source, company_id)
         return Record("person", source, record_id, fields, refs)
@@ -166,7 +166,7 @@ def _convert(
 
 def _owner_ref(
     props: Mapping[str, Any], owners: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Ref | RepRef]:
+) -> dict[str, AnyRef]:
     owner_id = _text(props.get("hubspot_owner_id"))
     if owner_id is None:
         return {}

@@ -165,3 +165,7 @@ def _since(value: Any) -> datetime | None:
         logger.warning("unreadable HubSpot cursor %r; reading everything", value)
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+SETTINGS = HubSpotSource
+read = read_hubspot

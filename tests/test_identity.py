@@ -1,0 +1,230 @@
+"""Joining the same customer across sources: explicit links, e-mail, domain, and
+a name only where the source allows it, through the real loader and store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from context.clock import Clock
+from context.load import IDENTITY_SOURCE, Loader
+from context.models import (
+    Account,
+    AccountAlias,
+    Activity,
+    MeetingAttendee,
+    Person,
+    Subscription,
+)
+from context.records import Match, Record, Ref
+
+CLOCK = Clock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+
+
+def load(engine: Engine, *records: Record) -> Loader:
+    loader = Loader(engine, CLOCK)
+    loader.load(list(records))
+    return loader
+
+
+def crm(engine: Engine) -> None:
+    load(
+        engine,
+        Record(
+            "account", "crm", "c1", {"name": "Acme Corporation", "domain": "acme.com"}
+        ),
+        Record(
+            "account",
+            "crm",
+            "c2",
+            {"name": "Globex", "domain": "https://www.Globex.io/"},
+        ),
+        Record("account", "crm", "c3", {"name": "Initech", "industry": "Software"}),
+        Record(
+            "person",
+            "crm",
+            "p1",
+            {"name": "Ana Ruiz", "email": " Ana.Ruiz@Acme.com "},
+            {"account": Ref("crm", "c1")},
+        ),
+        Record("person", "crm", "p2", {"name": "Sole Trader", "email": "bo@gmail.com"}),
+    )
+
+
+def account_of(engine: Engine, table: Any, source_id: str) -> tuple[str, str]:
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Account.source, Account.source_id)
+            .join(table, table.account_id == Account.id)
+            .where(table.source_id == source_id)
+        ).one()
+    return (row[0], row[1])
+
+
+def test_an_explicit_link_joins_a_billing_customer_to_its_crm_account(
+    engine: Engine,
+) -> None:
+    crm(engine)
+
+    loader = load(
+        engine,
+        Record(
+            "account",
+            "billing",
+            "cus_1",
+            {"name": "ACME Inc (billing)", "domain": "acme-billing.example"},
+            links=(Ref("crm", "c1"),),
+        ),
+        Record(
+            "subscription",
+            "billing",
+            "sub_1",
+            {"plan": "Pro", "mrr": Decimal("990.00")},
+            {"account": Ref("billing", "cus_1")},
+        ),
+    )
+
+    assert account_of(engine, Subscription, "sub_1") == ("crm", "c1")
+    with engine.connect() as connection:
+        names = connection.scalars(select(Account.name).order_by(Account.id)).all()
+        alias = connection.execute(select(AccountAlias)).one()
+    assert names == ["Acme Corporation", "Globex", "Initech"]
+    assert (alias.source, alias.alias_source, alias.alias_id) == (
+        IDENTITY_SOURCE,
+        "billing",
+        "cus_1",
+    )
+    assert (alias.target_source, alias.target_id) == ("crm", "c1")
+    assert loader.report.counts[("billing", "account")]["rejected"] == 0
+
+
+def test_a_shared_domain_joins_and_a_second_sync_changes_nothing(
+    engine: Engine,
+) -> None:
+    crm(engine)
+    customer = Record(
+        "account",
+        "billing",
+        "cus_2",
+        {"name": "Globex LLC", "domain": "globex.io", "industry": "Energy"},
+    )
+
+    load(engine, customer)
+    again = load(engine, customer)
+
+    with engine.connect() as connection:
+        globex = connection.execute(
+            select(Account).where(Account.source_id == "c2")
+        ).one()
+        count = len(connection.scalars(select(Account.id)).all())
+    assert (globex.name, globex.domain, globex.industry) == (
+        "Globex",
+        "globex.io",
+        "Energy",
+    )
+    assert count == 3
+    assert again.report.counts[("billing", "account")]["unchanged"] == 1
+
+
+def test_free_mail_domains_and_equal_names_do_not_join_by_themselves(
+    engine: Engine,
+) -> None:
+    crm(engine)
+
+    load(
+        engine,
+        Record("account", "billing", "cus_3", {"name": "Bo", "domain": "gmail.com"}),
+        Record("account", "other_crm", "x1", {"name": "Initech Ltd."}),
+    )
+
+    with engine.connect() as connection:
+        sources = connection.execute(
+            select(Account.source, Account.source_id).order_by(Account.id)
+        ).all()
+    assert [tuple(s) for s in sources][-2:] == [
+        ("billing", "cus_3"),
+        ("other_crm", "x1"),
+    ]
+
+
+def test_a_name_joins_only_where_the_source_allows_and_only_if_unique(
+    engine: Engine,
+) -> None:
+    crm(engine)
+    load(engine, Record("account", "crm", "c4", {"name": "Globex"}))
+
+    load(
+        engine,
+        Record(
+            "account", "billing", "cus_4", {"name": "Initech, Inc."}, join_by_name=True
+        ),
+        Record("account", "billing", "cus_5", {"name": "GLOBEX"}, join_by_name=True),
+        Record(
+            "subscription", "billing", "s4", {}, {"account": Ref("billing", "cus_4")}
+        ),
+        Record(
+            "subscription", "billing", "s5", {}, {"account": Ref("billing", "cus_5")}
+        ),
+    )
+
+    assert account_of(engine, Subscription, "s4") == ("crm", "c3")
+    # Two CRM accounts are called Globex: a name alone cannot tell which.
+    assert account_of(engine, Subscription, "s5") == ("billing", "cus_5")
+
+
+def test_matches_find_people_and_accounts_by_email_then_domain(
+    engine: Engine,
+) -> None:
+    crm(engine)
+    meeting = Record("meeting", "cal", "m1", {"title": "QBR"})
+    attendees = [
+        Record(
+            "attendee",
+            "cal",
+            f"m1:{email}",
+            {"email": email},
+            {"meeting": Ref("cal", "m1"), "person": Match(emails=(email,))},
+        )
+        for email in ("ANA.RUIZ@acme.com", "someone@globex.io", "bo@gmail.com")
+    ]
+    touches = [
+        Record(
+            "activity",
+            "calls",
+            f"t-{email}",
+            {"kind": "call"},
+            {
+                "person": Match(emails=(email,)),
+                "account": Match(emails=(email,), domains=(email.split("@")[1],)),
+            },
+        )
+        for email in ("ana.ruiz@acme.com", "new.person@globex.io", "x@gmail.com")
+    ]
+
+    load(engine, meeting, *attendees, *touches)
+
+    with engine.connect() as connection:
+        people = dict(
+            connection.execute(
+                select(MeetingAttendee.email, MeetingAttendee.person_id)
+            ).all()
+        )
+        ids = dict(connection.execute(select(Person.source_id, Person.id)).all())
+        accounts = dict(connection.execute(select(Account.source_id, Account.id)).all())
+        activity = {
+            row.source_id: (row.person_id, row.account_id)
+            for row in connection.execute(select(Activity))
+        }
+    assert people == {
+        "ANA.RUIZ@acme.com": ids["p1"],
+        "someone@globex.io": None,
+        "bo@gmail.com": ids["p2"],
+    }
+    assert activity == {
+        "t-ana.ruiz@acme.com": (ids["p1"], accounts["c1"]),
+        "t-new.person@globex.io": (None, accounts["c2"]),
+        "t-x@gmail.com": (None, None),
+    }
