@@ -1,0 +1,209 @@
+"""``kind: google_calendar``: the config keys and the sync of reps' calendars.
+
+A calendar's first sync lists its events from ``past_days`` ago to ``future_days``
+ahead and keeps Google's ``nextSyncToken``; later syncs send it back and get only
+what changed. Google forgets tokens (410 Gone): that calendar is read in full
+again. A sync token never widens its window, so a meeting booked long ahead would
+never come into view: once half of the window ahead has passed, the calendar is
+read in full again to move it.
+
+The cursor is per calendar: ``{"calendars": {id: {"sync_token", "until"}}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import Field
+
+from context.clock import Clock
+from context.records import Record, Rejection
+from integrations.google_calendar import records
+from integrations.google_calendar.auth import OAuth
+from integrations.google_calendar.client import EventListing, SyncTokenExpired
+from integrations.http import HttpSource, RetryPolicy, SourceClient, make_client
+from integrations.source import SyncState
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://www.googleapis.com"
+DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+Produced = Generator[Record | Rejection, None, "dict[str, str] | None"]
+
+
+class GoogleCalendarSource(HttpSource):
+    """Reps' Google calendars, read with OAuth credentials from the environment."""
+
+    kind: Literal["google_calendar"]
+    base_url: str = Field(DEFAULT_BASE_URL, min_length=1)
+    token_url: str = Field(DEFAULT_TOKEN_URL, min_length=1)
+    token_env: str = Field("GOOGLE_CALENDAR_TOKEN", pattern=ENV_NAME)
+    client_id_env: str = Field("GOOGLE_CLIENT_ID", pattern=ENV_NAME)
+    client_secret_env: str = Field("GOOGLE_CLIENT_SECRET", pattern=ENV_NAME)
+    refresh_token_env: str = Field("GOOGLE_REFRESH_TOKEN", pattern=ENV_NAME)
+    calendars: list[str] = Field(min_length=1)
+    internal_domains: list[str] = Field(default_factory=list)
+    past_days: int = Field(90, ge=0, le=3650)
+    future_days: int = Field(30, ge=1, le=3650)
+    # Google's default page is 250 events and its largest 2500.
+    page_size: int = Field(250, ge=1, le=2500)
+
+
+def read_google_calendar(
+    source: GoogleCalendarSource, state: SyncState, clock: Clock
+) -> Iterator[Record | Rejection]:
+    """Each calendar's meetings, then their attendees, page by page;
+    ``state.next_cursor`` is set once every calendar is handed over."""
+    saved = _saved(state.cursor)
+    directory = records.Directory.of(source.calendars, source.internal_domains)
+    policy = RetryPolicy(source.max_attempts, max_wait=source.max_retry_wait)
+    headers = {"Accept": "application/json"}
+    tokens: dict[str, Any] = {}
+    with make_client(source, headers, state.transport) as http:
+        auth = OAuth(
+            source.name,
+            http,
+            source.token_url,
+            source.token_env,
+            (source.client_id_env, source.client_secret_env, source.refresh_token_env),
+        )
+        http.headers.update(auth.headers())
+        api = SourceClient(source.name, http, policy, auth.hint(), refresh=auth.refresh)
+        sync = CalendarSync(source, api, directory, clock.now())
+        for calendar in source.calendars:
+            token = yield from sync.calendar(calendar, saved.get(calendar))
+            if token is not None:
+                tokens[calendar] = token
+    state.next_cursor = {"calendars": tokens}
+
+
+class CalendarSync:
+    """One sync's reading of calendars; a meeting seen in an earlier calendar of
+    the same sync (a meeting of two reps) is handed over once."""
+
+    def __init__(
+        self,
+        source: GoogleCalendarSource,
+        api: SourceClient,
+        directory: records.Directory,
+        now: datetime,
+    ) -> None:
+        self.source = source
+        self.api = api
+        self.directory = directory
+        self.now = now
+        self.seen: set[str] = set()
+
+    def calendar(self, calendar: str, saved: Mapping[str, Any] | None) -> Produced:
+        """Read one calendar from its saved state; its next state."""
+        token = saved.get("sync_token") if saved else None
+        until = _time(saved.get("until")) if saved else None
+        ahead = timedelta(days=self.source.future_days)
+        if token and until is not None and until - self.now < ahead / 2:
+            logger.info(
+                "%s: calendar %s was read up to %s; reading it in full to look "
+                "further ahead",
+                self.source.name,
+                calendar,
+                until.isoformat(),
+            )
+        elif isinstance(token, str) and token and until is not None:
+            try:
+                return (yield from self._read(calendar, {"syncToken": token}, until))
+            except SyncTokenExpired:
+                logger.warning(
+                    "%s: Google expired the sync token of calendar %s (HTTP 410); "
+                    "reading it in full again",
+                    self.source.name,
+                    calendar,
+                )
+        return (yield from self._full(calendar, first=saved is None))
+
+    def _full(self, calendar: str, first: bool) -> Produced:
+        since = self.now - timedelta(days=self.source.past_days)
+        until = self.now + timedelta(days=self.source.future_days)
+        window = {"timeMin": _rfc3339(since), "timeMax": _rfc3339(until)}
+        return (yield from self._read(calendar, window, until, first))
+
+    def _read(
+        self,
+        calendar: str,
+        params: Mapping[str, str],
+        until: datetime,
+        first: bool = False,
+    ) -> Produced:
+        query = {
+            "singleEvents": "true",
+            "showDeleted": "true",
+            "maxResults": str(self.source.page_size),
+            **params,
+        }
+        listing = EventListing(self.api, calendar, query)
+        count = 0
+        for page in listing:
+            yield from self._page(calendar, page.items, listing.zone, not first)
+            count += len(page.items)
+        how = "changed" if "syncToken" in params else "listed"
+        logger.info("%s: %d events %s in %s", self.source.name, count, how, calendar)
+        if listing.sync_token is None:
+            logger.warning(
+                "%s: Google sent no sync token for calendar %s; the next sync reads "
+                "it in full",
+                self.source.name,
+                calendar,
+            )
+            return None
+        return {"sync_token": listing.sync_token, "until": until.isoformat()}
+
+    def _page(
+        self, calendar: str, items: Any, zone: str | None, mark_deleted: bool
+    ) -> Iterator[Record | Rejection]:
+        """Meetings first, then their attendees: the loader needs them in order."""
+        attendees: list[Record | Rejection] = []
+        for raw in items:
+            converted = records.event(
+                self.source.name, raw, calendar, zone, self.directory, mark_deleted
+            )
+            meeting = converted.meeting
+            if isinstance(meeting, Record):
+                if meeting.source_id in self.seen:
+                    continue
+                self.seen.add(meeting.source_id)
+            if meeting is not None:
+                yield meeting
+            attendees += converted.attendees
+        yield from attendees
+
+
+def _saved(cursor: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Each calendar's saved state; anything unreadable means read it in full."""
+    calendars = (cursor or {}).get("calendars")
+    if not isinstance(calendars, dict):
+        return {}
+    return {k: v for k, v in calendars.items() if isinstance(v, dict)}
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    """Google wants an offset on timeMin/timeMax; whole seconds are plenty."""
+    return (
+        moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
+
+
+SETTINGS = GoogleCalendarSource
+read = read_google_calendar

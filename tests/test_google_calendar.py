@@ -1,0 +1,519 @@
+"""The Google Calendar source end to end: real httpx clients against a stand-in
+(``tests/google_calendar_stand_in.py``) built from recorded Calendar v3 responses,
+loaded into a real store through ``sync``, with times, cursors and faults checked
+exactly."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rich.console import Console
+from sqlalchemy import Engine, select
+
+from context.clock import Clock
+from context.models import Account, Meeting, MeetingAttendee, Person, Rep
+from context.source_state import read_cursor
+from integrations.config import Config, load_config
+from integrations.sync import SourceResult, sync
+from tests.google_calendar_stand_in import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FRESH,
+    REFRESH,
+    TOKEN,
+    TOKEN_URL,
+    Calendars,
+    recorded,
+)
+
+ANA, BEN = "ana@ourco.test", "ben@ourco.test"
+NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+CONFIG = f"""
+sources:
+  - name: crm
+    kind: files
+    files:
+      - {{path: reps.csv, kind: rep, id: email, fields: {{name: name, email: email}}}}
+      - path: accounts.csv
+        kind: account
+        id: name
+        fields: {{name: name, domain: domain}}
+      - path: people.csv
+        kind: person
+        id: email
+        fields: {{name: name, email: email}}
+        refs: {{account: account}}
+  - name: calendar
+    kind: google_calendar
+    base_url: https://calendar.stand-in.test
+    token_url: {TOKEN_URL}
+    calendars: [{ANA}, {BEN}]
+    internal_domains: [ourco.test]
+    page_size: 10
+    max_attempts: 3
+    max_retry_wait: 0.01
+"""
+SHARED = "02kfi15oihuf9iftlc3pricm0k"  # recorded; made a meeting of Ana, Ben and Acme
+ALL_DAY = "fiohtofhovslvl0nvvr1vpltvs"  # recorded: {"date": "2026-03-15"}
+GET_EVENT = "jaj7p7vj5lo6aeo45ebh79tckk"  # recorded: 2026-03-20T14:00:00-03:00
+LISTED_ATTENDEE = "g65fvocgea781hubcl4099oc9o"  # recorded with one attendee
+ROOM = "ourco.test_3130@resource.calendar.google.com"
+
+
+@pytest.fixture
+def google(shared_data: Path) -> Calendars:
+    listed = recorded(shared_data, "list-upcoming-events")
+    events = {e["id"]: e for e in listed["items"]}
+    shared = events[SHARED]
+    shared["organizer"] = {"email": ANA, "displayName": "Ana Ruiz"}
+    shared["attendees"] = [
+        {"email": ANA, "organizer": True, "responseStatus": "accepted"},
+        {"email": "Ben@ourco.test", "responseStatus": "tentative"},
+        {"email": "zoe@acme.test", "displayName": "Zoë O'Brien_100%"},
+        {"email": ROOM, "resource": True, "responseStatus": "accepted"},
+    ]
+    extra = [
+        _event("tokyo-1", "Tokyo sync", {"dateTime": "2026-03-16T09:30:00"}, "Tokyo"),
+        _event("berlin-dst", "Offsite", {"date": "2026-03-29"}, "Berlin"),
+        _event("broken-1", "Soon", {"dateTime": "next tuesday"}, "Tokyo"),
+        "garbage",
+    ]
+    google = Calendars()
+    google.add(ANA, listed["timeZone"], [*listed["items"], *extra])
+    globex = recorded(shared_data, "get-event")
+    globex.update(id="globex-call-1", organizer={"email": "buyer@globex.test"})
+    globex["attendees"] = [
+        {"email": "buyer@globex.test", "organizer": True},
+        {"email": BEN, "self": True, "responseStatus": "accepted"},
+    ]
+    google.add(BEN, "Europe/London", [shared, globex])
+    return google
+
+
+def _event(event_id: str, title: str, start: dict[str, str], zone: str) -> Any:
+    names = {"Tokyo": "Asia/Tokyo", "Berlin": "Europe/Berlin"}
+    end = dict(start)
+    if "date" in start:
+        end["date"] = "2026-03-30"
+    else:
+        end["dateTime"] = start["dateTime"].replace("09:30", "10:15")
+    return {
+        "id": event_id,
+        "status": "confirmed",
+        "summary": title,
+        "organizer": {"email": ANA},
+        "start": {**start, "timeZone": names[zone]},
+        "end": {**end, "timeZone": names[zone]},
+        "iCalUID": f"{event_id}@google.com",
+    }
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+    monkeypatch.setenv("GOOGLE_CALENDAR_TOKEN", TOKEN)
+    (tmp_path / "reps.csv").write_text(
+        f"name,email\nAna Ruiz,{ANA}\nBen Okafor,{BEN}\n"
+    )
+    (tmp_path / "accounts.csv").write_text("name,domain\nAcme,acme.test\n")
+    (tmp_path / "people.csv").write_text("name,email,account\nZoë,ZOE@acme.test,Acme\n")
+    path = tmp_path / "foresight.yml"
+    path.write_text(CONFIG)
+    return load_config(path)
+
+
+def run(
+    engine: Engine, config: Config, google: Calendars, now: datetime = NOW
+) -> SourceResult:
+    results = sync(
+        engine,
+        config,
+        Clock(now),
+        console=Console(file=io.StringIO(), width=200),
+        transport=httpx.MockTransport(google),
+    )
+    return results[-1]
+
+
+def counts(result: SourceResult) -> dict[str, dict[str, int]]:
+    return {kind: dict(+c) for kind, c in result.counts.items()}
+
+
+def meetings(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as connection:
+        return {m.source_id: m for m in connection.execute(select(Meeting)).all()}
+
+
+def test_first_sync_pages_through_each_calendar(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert counts(result) == {
+        "meeting": {"new": 28, "rejected": 2},
+        "attendee": {"new": 6},
+    }
+    ana = google.listed(ANA)
+    assert [q.get("pageToken") for q in ana] == [None, "page-10", "page-20"]
+    assert {k: v for k, v in ana[0].items() if k != "timeout"} == {
+        "singleEvents": "true",
+        "showDeleted": "true",
+        "maxResults": "10",
+        "timeMin": "2025-12-12T12:00:00Z",
+        "timeMax": "2026-04-11T12:00:00Z",
+    }
+    cursor = read_cursor(engine, "calendar")
+    assert cursor == {
+        "calendars": {
+            ANA: {
+                "sync_token": "sync-ana@ourco.test-256-0",
+                "until": "2026-04-11T12:00:00+00:00",
+            },
+            BEN: {
+                "sync_token": "sync-ben@ourco.test-256-1",
+                "until": "2026-04-11T12:00:00+00:00",
+            },
+        }
+    }
+
+
+def test_times_are_utc_instants_and_all_day_events_load(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+
+    found = meetings(engine)
+    get = found[GET_EVENT]
+    assert (get.title, get.starts_at, get.ends_at, get.all_day) == (
+        "Get Event Test",
+        datetime(2026, 3, 20, 17, 0, tzinfo=UTC),
+        datetime(2026, 3, 20, 18, 0, tzinfo=UTC),
+        False,
+    )
+    day = found[ALL_DAY]  # B29: a bare date, midnight in the calendar's São Paulo
+    assert (day.starts_at, day.ends_at, day.all_day) == (
+        datetime(2026, 3, 15, 3, 0, tzinfo=UTC),
+        datetime(2026, 3, 16, 3, 0, tzinfo=UTC),
+        True,
+    )
+    dst = found["berlin-dst"]  # Berlin moves to summer time on 2026-03-29
+    assert (dst.starts_at, dst.ends_at, dst.all_day) == (
+        datetime(2026, 3, 28, 23, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
+        True,
+    )
+    tokyo = found["tokyo-1"]  # no offset: read in the event's own zone
+    assert (tokyo.starts_at, tokyo.ends_at) == (
+        datetime(2026, 3, 16, 0, 30, tzinfo=UTC),
+        datetime(2026, 3, 16, 1, 15, tzinfo=UTC),
+    )
+    with engine.connect() as connection:
+        early = connection.scalars(
+            select(Meeting.source_id).where(
+                Meeting.starts_at < datetime(2026, 3, 15, 12, 0, tzinfo=UTC),
+                Meeting.all_day.is_(True),
+            )
+        ).all()
+    assert early == [ALL_DAY]  # B19: the same instant filters alike on both stores
+
+
+def test_shared_meeting_is_one_row_with_its_attendees(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+
+    with engine.connect() as connection:
+        rep = dict(connection.execute(select(Rep.email, Rep.id)).all())
+        acme = connection.scalar(select(Account.id).where(Account.name == "Acme"))
+        zoe = connection.scalar(select(Person.id))
+        shared = connection.execute(
+            select(Meeting).where(Meeting.source_id == SHARED)
+        ).one()
+        globex = connection.execute(
+            select(Meeting).where(Meeting.source_id == "globex-call-1")
+        ).one()
+        people = connection.execute(
+            select(
+                MeetingAttendee.source_id,
+                MeetingAttendee.email,
+                MeetingAttendee.name,
+                MeetingAttendee.response,
+                MeetingAttendee.person_id,
+                MeetingAttendee.meeting_id,
+            ).order_by(MeetingAttendee.source_id)
+        ).all()
+    assert (shared.rep_id, shared.account_id, shared.organizer_email) == (
+        rep[ANA],
+        acme,
+        ANA,
+    )
+    assert (globex.rep_id, globex.account_id) == (rep[BEN], None)
+    assert [tuple(p) for p in people if p.meeting_id == shared.id] == [
+        (f"{SHARED}/ana@ourco.test", ANA, None, "accepted", None, shared.id),
+        (
+            f"{SHARED}/ben@ourco.test",
+            "Ben@ourco.test",
+            None,
+            "tentative",
+            None,
+            shared.id,
+        ),
+        (
+            f"{SHARED}/zoe@acme.test",
+            "zoe@acme.test",
+            "Zoë O'Brien_100%",
+            None,
+            zoe,
+            shared.id,
+        ),
+    ]
+    assert len(people) == 6
+
+
+def test_malformed_event_is_rejected_and_the_rest_load(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    result = run(engine, config, google)
+
+    assert sorted(str(r) for r in result.rejections) == [
+        "event (no id) in ana@ourco.test: expected an object, got str",
+        "event broken-1 in ana@ourco.test: cannot read 'next tuesday' as a time; "
+        "write it like 2024-12-02T09:00:00-05:00 or set `format:`",
+    ]
+    assert "broken-1" not in meetings(engine)
+
+
+def test_next_sync_reads_only_changes(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+    cursor = read_cursor(engine, "calendar")
+    assert cursor is not None
+    moved = google.find(ANA, GET_EVENT)
+    moved["start"] = {"dateTime": "2026-03-20T16:00:00-03:00"}
+    google.put(ANA, moved)
+    google.put(ANA, {"id": "tokyo-1", "status": "cancelled"})
+    google.calls.clear()
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert counts(result) == {"meeting": {"updated": 2}}
+    query = {k: v for k, v in google.listed(ANA)[0].items() if k != "timeout"}
+    assert query == {
+        "singleEvents": "true",
+        "showDeleted": "true",
+        "maxResults": "10",
+        "syncToken": cursor["calendars"][ANA]["sync_token"],
+    }
+    assert google.listed(BEN)[0]["syncToken"] == cursor["calendars"][BEN]["sync_token"]
+    found = meetings(engine)
+    assert found[GET_EVENT].starts_at == datetime(2026, 3, 20, 19, 0, tzinfo=UTC)
+    assert found["tokyo-1"].title == "Tokyo sync"  # kept, and marked deleted
+    assert found["tokyo-1"].deleted_at is not None
+    assert found[GET_EVENT].deleted_at is None
+
+
+def test_expired_sync_token_reads_the_calendar_again(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    run(engine, config, google)
+    google.expire(BEN)
+    gone = google.find(BEN, "globex-call-1")
+    gone.update(status="cancelled", updated="2026-03-12T13:00:00.000Z")
+    google.put(BEN, gone)
+    google.calls.clear()
+    caplog.set_level("INFO", logger="integrations.google_calendar")
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert [("syncToken" in q, "timeMin" in q) for q in google.listed(BEN)] == [
+        (True, False),
+        (False, True),
+    ]
+    assert (
+        "calendar: Google expired the sync token of calendar ben@ourco.test "
+        "(HTTP 410); reading it in full again"
+    ) in caplog.messages
+    assert meetings(engine)["globex-call-1"].deleted_at == datetime(
+        2026, 3, 12, 13, 0, tzinfo=UTC
+    )
+    cursor = read_cursor(engine, "calendar")
+    assert cursor is not None
+    assert cursor["calendars"][BEN]["sync_token"] == "sync-ben@ourco.test-257-3"
+
+
+def test_window_is_read_again_when_half_of_it_has_passed(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+    google.calls.clear()
+
+    run(engine, config, google, now=datetime(2026, 3, 28, tzinfo=UTC))
+
+    assert google.listed(ANA)[0]["timeMax"] == "2026-04-27T00:00:00Z"
+
+
+def test_expired_access_token_is_renewed(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOOGLE_CALENDAR_TOKEN", "ya29.expired")
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("GOOGLE_REFRESH_TOKEN", REFRESH)
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert counts(result)["meeting"] == {"new": 28, "rejected": 2}
+    renewals = [c for c in google.calls if c[1] == TOKEN_URL]
+    assert [c[2]["grant_type"] for c in renewals] == ["refresh_token"]
+    assert google.access == {TOKEN, FRESH}
+
+
+def test_refused_credential_tells_the_admin_what_to_set(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOOGLE_CALENDAR_TOKEN", "ya29.expired")
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("GOOGLE_REFRESH_TOKEN", "1//revoked")
+
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert result.error.startswith(
+        "source 'calendar': Google would not renew the access token (HTTP 400 from "
+        f"{TOKEN_URL}: Token has been expired or revoked.); set GOOGLE_CLIENT_ID, "
+        "GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN"
+    )
+    assert "calendar.readonly" in result.error
+    assert "1//revoked" not in result.error
+    assert "ya29" not in result.error and CLIENT_SECRET not in result.error
+    assert read_cursor(engine, "calendar") is None
+
+
+def test_missing_credential_is_named(
+    engine: Engine, config: Config, google: Calendars, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOOGLE_CALENDAR_TOKEN")
+
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert "no Google credential is set; set GOOGLE_CLIENT_ID" in result.error
+    assert google.calls == []
+
+
+def test_refused_token_without_refresh_fails_once(
+    engine: Engine, config: Config, google: Calendars, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_CALENDAR_TOKEN", "ya29.expired")
+
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert "(expired?) and no refresh token is set" in result.error
+    assert len(google.listed(ANA)) == 1  # not retried
+
+
+def test_rate_limits_outages_and_timeouts_are_retried(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    path = f"/calendar/v3/calendars/{ANA}/events"
+    google.fail(
+        path,
+        httpx.Response(429, headers={"Retry-After": "1"}, json={"error": {}}),
+        httpx.Response(503, text="backend error"),
+    )
+    google.fail(f"/calendar/v3/calendars/{BEN}/events", httpx.ReadTimeout("stalled"))
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert len(google.listed(ANA)) == 5  # 2 faults, 3 pages
+    assert len(google.listed(BEN)) == 2  # a timeout, 1 page
+    assert counts(result)["meeting"] == {"new": 28, "rejected": 2}
+    timeouts = [q["timeout"] for q in google.listed(ANA) + google.listed(BEN)]
+    assert all(None not in t.values() for t in timeouts)  # B31: always finite
+
+
+def test_outage_fails_the_source_and_keeps_the_cursor(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+    cursor = read_cursor(engine, "calendar")
+    moved = google.find(BEN, "globex-call-1")
+    moved["summary"] = "Globex renewal"
+    google.put(BEN, moved)
+    google.fail(f"/calendar/v3/calendars/{BEN}/events", *[httpx.Response(503)] * 3)
+
+    result = run(engine, config, google)
+
+    assert (
+        result.error is not None and "failed 3 times (last: HTTP 503)" in result.error
+    )
+    assert read_cursor(engine, "calendar") == cursor
+    result = run(engine, config, google)
+
+    assert result.error is None
+    assert meetings(engine)["globex-call-1"].title == "Globex renewal"
+
+
+def test_repeated_page_token_stops_the_sync(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    google.ignore_page_token = True
+
+    result = run(engine, config, google)
+
+    assert result.error == (
+        "source 'calendar': GET /calendar/v3/calendars/ana@ourco.test/events: the "
+        "page after cursor 'page-10' repeats an earlier page; stopped instead of "
+        "loading the same records again (the vendor ignored the cursor)"
+    )
+    assert read_cursor(engine, "calendar") is None
+
+
+def test_logs_one_count_per_calendar(
+    engine: Engine, config: Config, google: Calendars, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="integrations.google_calendar")
+
+    run(engine, config, google)
+
+    assert "calendar: 29 events listed in ana@ourco.test" in caplog.messages
+    assert "calendar: 2 events listed in ben@ourco.test" in caplog.messages
+
+
+def test_attendee_dropping_a_meeting_does_not_cancel_it(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+    dropped = google.find(BEN, SHARED)
+    dropped["status"] = "cancelled"  # Ben removed it; Ana, its organiser, did not
+    google.put(BEN, dropped)
+    google.put(BEN, {"id": "globex-call-1", "status": "cancelled"})
+
+    result = run(engine, config, google)
+
+    assert counts(result) == {"meeting": {"updated": 1}}
+    found = meetings(engine)
+    assert found[SHARED].deleted_at is None
+    assert found["globex-call-1"].deleted_at is not None
