@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import account_command
+from bot import account_command, status_command
 from bot.runtime import Runtime
 from context.db import check_schema
 
@@ -68,6 +68,7 @@ def build_app(
             "machine can reach Slack."
         ) from error
     account_command.register(app, runtime)
+    status_command.register(app, runtime)
     app.error(_log_error)
     return app
 

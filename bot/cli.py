@@ -25,7 +25,15 @@ EXIT_SOURCE_FAILED = 1  # a whole source could not be read
 EXIT_USAGE = 2  # bad command, config or setup
 EXIT_ROWS_REJECTED = 3  # every source ran, but some rows were rejected
 
-QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "urllib3", "waitress", "httpx", "alembic")
+QUIET_LOGGERS = (
+    "slack_bolt",
+    "slack_sdk",
+    "urllib3",
+    "waitress",
+    "httpx",
+    "alembic",
+    "apscheduler",  # bot.schedule logs each run itself
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -118,6 +126,7 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> tuple[Runtime, Any
         clock=clock,
         access=AccessPolicy.from_config(config.access if config else None),
         labels={s.name: s.label or s.name for s in config.sources} if config else {},
+        config=config,
     )
     return runtime, config
 

@@ -1,12 +1,15 @@
 """``foresight serve``: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
 
 Either way ``GET /healthz`` on PORT answers 200 only while Foresight can work: the
-store answers and, in Socket Mode, the Slack connection is up (503 otherwise).
+store answers and, in Socket Mode, the Slack connection is up (503 otherwise). The
+config's ``sync:`` schedule runs beside it (``bot.schedule``). SIGTERM stops it all
+cleanly: no new requests or syncs, and a sync under way finishes and is recorded.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +19,7 @@ from sqlalchemy import text
 
 from bot.app import build_app
 from bot.runtime import Runtime
+from bot.schedule import start_schedule, stop_schedule
 from bot.server import HttpServer, run_forever
 from bot.settings import Settings
 from bot.socket_mode import PING_INTERVAL, SocketModeRunner
@@ -33,16 +37,29 @@ def serve(runtime: Runtime, settings: Settings, *, port: int) -> int:
         api_url=settings.slack_api_url,
         socket_mode=bool(settings.slack_app_token),
     )
-    if not settings.slack_app_token:
-        run_forever(app, HOST, port, lambda: health(runtime))
-        return 0
-
-    service = start_socket_mode(runtime, app, settings.slack_app_token, port=port)
+    if threading.current_thread() is threading.main_thread():  # signals go there
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    scheduler = start_schedule(runtime.config, runtime.engine, runtime.clock)
     try:
-        threading.Event().wait()
+        if not settings.slack_app_token:
+            run_forever(app, HOST, port, lambda: health(runtime))  # returns on SIGTERM
+            return 0
+        service = start_socket_mode(runtime, app, settings.slack_app_token, port=port)
+        try:
+            threading.Event().wait()
+        finally:
+            service.stop()
+        return 0
+    except SystemExit:
+        return 0
     finally:
-        service.stop()
-    return 0
+        stop_schedule(scheduler)
+
+
+def _exit_on_sigterm(signum: int, _frame: Any) -> None:
+    """Unwind the main thread as Ctrl-C would; waitress stops serving on it."""
+    logger.info("signal %d: shutting down", signum)
+    raise SystemExit(0)
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""The shapes of an account's view: plain facts, ready to show, with their sources."""
+"""The shapes of an account's view: plain facts, ready to show, with their sources.
+
+Rows their source deleted or merged away stay in the store, since other rows point
+at them, but no section counts or shows them: every section's query adds ``live``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from context.models import Sourced
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,20 @@ class AccountView:
     billing: BillingFacts | None = None
     last_conversation: ConversationFacts | None = None
     freshness: dict[str, Freshness] = field(default_factory=dict)
+
+
+def live(table: type[Sourced]) -> ColumnElement[bool]:
+    """Rows still current at their source: neither deleted nor merged into another.
+
+    A merge normally sets ``deleted_at`` too, but some sources only name the
+    survivor, and the survivor's own row already carries what the merged one said.
+    """
+    return table.deleted_at.is_(None) & table.merged_into.is_(None)
+
+
+def shown(row: Sourced | None) -> bool:
+    """The same test for a row already read."""
+    return row is not None and row.deleted_at is None and row.merged_into is None
 
 
 def freshness(rows: list[Any], newest: date | None) -> Freshness:

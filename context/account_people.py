@@ -14,6 +14,7 @@ from context.account_facts import (
     StakeholderFacts,
     aware,
     freshness,
+    live,
     timestamp,
 )
 from context.models import Activity, Conversation, Meeting, MeetingAttendee, Person, Rep
@@ -26,7 +27,9 @@ def stakeholders_section(
     """People at the account with their last touch; people heard on calls who are
     not (yet) in the CRM are stakeholders too, touched when the call happened."""
     people = list(
-        session.scalars(select(Person).where(Person.account_id == view.account_id))
+        session.scalars(
+            select(Person).where(Person.account_id == view.account_id, live(Person))
+        )
     )
     touches = _last_touches(session, [p.id for p in people], now)
     calls = _call_participants(session, view.account_id, now, reps)
@@ -62,7 +65,9 @@ def _call_participants(
     """Each participant of the account's calls until now, with their latest call."""
     conversations = session.scalars(
         select(Conversation).where(
-            Conversation.account_id == account_id, Conversation.started_at <= now
+            Conversation.account_id == account_id,
+            Conversation.started_at <= now,
+            live(Conversation),
         )
     )
     ours = {fold(r.name) for r in reps.values()}
@@ -85,13 +90,22 @@ def _last_touches(
     touches: dict[int, tuple[datetime, str]] = {}
     activity = session.execute(
         select(Activity.person_id, Activity.kind, func.max(Activity.occurred_at))
-        .where(Activity.person_id.in_(person_ids), Activity.occurred_at <= now)
+        .where(
+            Activity.person_id.in_(person_ids),
+            Activity.occurred_at <= now,
+            live(Activity),
+        )
         .group_by(Activity.person_id, Activity.kind)
     )
     met = session.execute(
         select(MeetingAttendee.person_id, func.max(Meeting.starts_at))
         .join(Meeting, Meeting.id == MeetingAttendee.meeting_id)
-        .where(MeetingAttendee.person_id.in_(person_ids), Meeting.starts_at <= now)
+        .where(
+            MeetingAttendee.person_id.in_(person_ids),
+            Meeting.starts_at <= now,
+            live(MeetingAttendee),
+            live(Meeting),
+        )
         .group_by(MeetingAttendee.person_id)
     )
     rows: list[tuple[Any, str, Any]] = [(p, k, at) for p, k, at in activity]

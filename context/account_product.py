@@ -18,6 +18,7 @@ from context.account_facts import (
     UsageFacts,
     aware,
     freshness,
+    live,
 )
 from context.models import Invoice, Subscription, UsageRecord
 
@@ -40,6 +41,7 @@ def usage_section(session: Session, view: AccountView, today: date) -> None:
             UsageRecord.account_id == view.account_id,
             UsageRecord.day >= start,
             UsageRecord.day <= today,
+            live(UsageRecord),
         )
         .group_by(UsageRecord.day, UsageRecord.metric)
     ).all()
@@ -79,31 +81,33 @@ def billing_section(session: Session, view: AccountView, today: date) -> None:
     subscriptions = [
         s
         for s in session.scalars(
-            select(Subscription).where(Subscription.account_id == view.account_id)
+            select(Subscription).where(
+                Subscription.account_id == view.account_id, live(Subscription)
+            )
         )
         if s.started_on is None or s.started_on <= today
     ]
     invoices = [
         i
         for i in session.scalars(
-            select(Invoice).where(Invoice.account_id == view.account_id)
+            select(Invoice).where(Invoice.account_id == view.account_id, live(Invoice))
         )
         if i.issued_on is None or i.issued_on <= today
     ]
     if not subscriptions and not invoices:
         return
     current = _current_subscription(subscriptions, today)
-    live = [s for s in subscriptions if s.ends_on is None or s.ends_on >= today]
-    counted = live or ([current] if current else [])
+    running = [s for s in subscriptions if s.ends_on is None or s.ends_on >= today]
+    counted = running or ([current] if current else [])
     unpaid = [i for i in invoices if i.status in UNPAID]
     view.billing = BillingFacts(
         plan=current.plan if current else None,
         status=_subscription_status(current, today) if current else None,
-        subscriptions=len(live),
+        subscriptions=len(running),
         mrr=_total(s.mrr for s in counted),
         arr=_total(s.arr for s in counted),
         seats=_total(s.seats for s in counted),
-        renews_on=min((s.renews_on for s in live if s.renews_on), default=None),
+        renews_on=min((s.renews_on for s in running if s.renews_on), default=None),
         ends_on=current.ends_on if current else None,
         auto_renew=current.auto_renew if current else None,
         unpaid_invoices=len(unpaid),

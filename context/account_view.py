@@ -24,6 +24,8 @@ from context.account_facts import (
     StakeholderFacts,
     UsageFacts,
     freshness,
+    live,
+    shown,
 )
 from context.account_people import stakeholders_section
 from context.account_product import billing_section, usage_section
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 RECENT_DAYS = 90  # won and lost deals this recent are shown
+MERGE_HOPS = 5  # a survivor merged in turn is followed, but never round a cycle
 
 
 def build_account_view(
@@ -53,7 +56,7 @@ def build_account_view(
     "Today" and day counts are the reader's: ``zone`` is their IANA time zone (a
     deal closing today in New York at 21:30 has not closed yet in UTC terms).
     """
-    account = session.get(Account, account_id)
+    account = _current(session, session.get(Account, account_id))
     if account is None:
         raise LookupError(f"no account with id {account_id}")
     now = clock.now().astimezone(_zone(zone))
@@ -78,13 +81,35 @@ def build_account_view(
     return view
 
 
+def _current(session: Session, account: Account | None) -> Account | None:
+    """The account, or its survivor when its source merged it; None when deleted.
+
+    A card asked for by id (a picker button, a shared card) may name an account
+    deleted or merged since: the survivor is what the rep meant.
+    """
+    for _ in range(MERGE_HOPS):
+        if account is None or shown(account):
+            return account
+        if account.merged_into is None:
+            return None
+        account = session.scalars(
+            select(Account).where(
+                Account.source == account.source,
+                Account.source_id == account.merged_into,
+            )
+        ).first()
+    return None
+
+
 def _deals(
     session: Session, view: AccountView, account: Account, now: datetime
 ) -> dict[int, Rep]:
     today = now.date()  # in the reader's zone: ``now`` carries it
     deals = [
         d
-        for d in session.scalars(select(Deal).where(Deal.account_id == account.id))
+        for d in session.scalars(
+            select(Deal).where(Deal.account_id == account.id, live(Deal))
+        )
         if d.created_on is None or d.created_on <= today
     ]
     changes = _changes_by_deal(session, [d.id for d in deals], now)
@@ -121,6 +146,8 @@ def _deal_facts(
         if c.new_value > c.old_value
     )
     owner = reps.get(deal.owner_rep_id) if deal.owner_rep_id else None
+    if not shown(owner):
+        owner = None  # the deal's own owner name, if any, still says who it was
     entered = deal.stage_entered_on if status == "open" else None
     return DealFacts(
         name=deal.name or deal.product or deal.source_id,
@@ -163,6 +190,8 @@ def _newest_deal_date(deals: list[Deal], today: date) -> date | None:
 
 
 def _reps(session: Session, ids: set[int]) -> dict[int, Rep]:
+    """Deleted reps too: they still tell our side from the customer's on a call,
+    though no section names them."""
     if not ids:
         return {}
     return {r.id: r for r in session.scalars(select(Rep).where(Rep.id.in_(ids)))}
@@ -181,11 +210,11 @@ def _team(
         if deal.owner:
             weight[deal.owner] += 1
     ordered = sorted(
-        (r for r in reps.values() if r.name in weight),
+        (r for r in reps.values() if r.name in weight and shown(r)),
         key=lambda r: (-weight[r.name], r.name),
     )
     owner = reps.get(account.owner_rep_id) if account.owner_rep_id else None
-    if owner is not None:
+    if owner is not None and shown(owner):
         ordered = [owner, *(r for r in ordered if r.id != owner.id)]
     view.team = [RepFacts(r.name, r.role, r.email, r.team) for r in ordered]
 
@@ -198,6 +227,7 @@ def _conversation(
         .where(
             Conversation.account_id == view.account_id,
             Conversation.started_at <= now,
+            live(Conversation),
         )
         .order_by(Conversation.started_at.desc())
         .limit(1)
@@ -208,6 +238,8 @@ def _conversation(
     rep = reps.get(conversation.rep_id) if conversation.rep_id else None
     if conversation.rep_id and rep is None:
         rep = session.get(Rep, conversation.rep_id)
+    if not shown(rep):
+        rep = None
     view.last_conversation = ConversationFacts(
         title=conversation.title,
         started_at=conversation.started_at,

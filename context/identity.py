@@ -88,7 +88,11 @@ def accounts_by_domain(
     for part in _batches(sorted(domains)):
         query = (
             select(Account.domain, Account.id)
-            .where(Account.domain.in_(part), Account.deleted_at.is_(None))
+            .where(
+                Account.domain.in_(part),
+                Account.deleted_at.is_(None),
+                Account.merged_into.is_(None),
+            )
             .order_by(Account.id)
         )
         if exclude_source is not None:
@@ -105,7 +109,9 @@ def accounts_by_name(
     hits: dict[str, set[int]] = defaultdict(set)
     for part in _batches(sorted(keys)):
         query = select(Account.name_key, Account.id).where(
-            Account.name_key.in_(part), Account.deleted_at.is_(None)
+            Account.name_key.in_(part),
+            Account.deleted_at.is_(None),
+            Account.merged_into.is_(None),
         )
         if exclude_source is not None:
             query = query.where(Account.source != exclude_source)
@@ -122,7 +128,11 @@ def _people_by_email(
     for part in _batches(sorted(emails)):
         query = (
             select(Person.email_key, Person.id, Person.account_id)
-            .where(Person.email_key.in_(part), Person.deleted_at.is_(None))
+            .where(
+                Person.email_key.in_(part),
+                Person.deleted_at.is_(None),
+                Person.merged_into.is_(None),
+            )
             .order_by(Person.account_id.is_(None), Person.id)
         )
         for key, person_id, account_id in session.execute(query):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Float,
     Numeric,
     String,
+    delete,
     insert,
     select,
     text,
@@ -165,6 +166,8 @@ class Loader:
         self._reps_by_name: dict[str, int] = {}
         self._inserted: Counter[str] = Counter()
         self._analyzed_at: dict[str, int] = {}
+        # Deal changes this load noticed itself: (deal id, field, new value) → when.
+        self._derived: dict[tuple[Any, Any, Any], datetime] = {}
 
     def load(self, records: Iterable[Record]) -> LoadReport:
         with session_factory(self.engine)() as session:
@@ -258,6 +261,8 @@ class Loader:
                 values[REF_COLUMNS[name][0]] = found[name].get(ref)
                 continue
             hit = found[name].get((ref.source, ref.id))
+            if hit is None and _tombstone(record):
+                continue  # only marks a stored row: keep what that row points at
             if hit is None:
                 return (
                     f"{name} {ref.id!r} is not in source {ref.source!r}; load it first "
@@ -301,7 +306,7 @@ class Loader:
         if unknown:
             return f"unknown field {', '.join(unknown)} for a {record.kind} record"
         missing = [c for c in REQUIRED.get(record.kind, ()) if values.get(c) is None]
-        if missing:
+        if missing and not _tombstone(record):
             return f"missing {', '.join(missing)}"
         return values
 
@@ -336,7 +341,9 @@ class Loader:
 
         result = {}
         for key in keys:
-            account_id = direct.get(key) or direct.get(aliases.get(key, ("", "")))
+            # An alias wins: the source merged this account into another one, or a
+            # crosswalk says both are the same customer.
+            account_id = direct.get(aliases.get(key, ("", ""))) or direct.get(key)
             if account_id is not None:
                 result[key] = account_id
         return result
@@ -353,7 +360,7 @@ class Loader:
                     AccountAlias.alias_id,
                     AccountAlias.target_source,
                     AccountAlias.target_id,
-                ).where(where)
+                ).where(where, AccountAlias.deleted_at.is_(None))
             )
             for row in rows:
                 aliases[(row[0], row[1])] = (row[2], row[3])
@@ -389,10 +396,16 @@ class Loader:
         deal_changes: list[dict[str, Any]] = []
         for record, values in rows:
             row = existing.get((record.source, record.source_id))
+            if row is None and _tombstone(record):
+                self.report.count(record, "unchanged")  # gone before we saw it
+                continue
             if row is None:
                 inserts.append(_new_row(record, values, now))
                 self.report.count(record, "new")
                 continue
+            if _tombstone(record):
+                values = {k: v for k, v in values.items() if v is not None}
+                values |= {"merged_into": record.fields.get("merged_into")}
             changed = _changes(row, values)
             if not changed:
                 seen.append(row.id)
@@ -422,6 +435,7 @@ class Loader:
             for r, v in rows
             if (r.source, r.source_id) not in own
             and (r.source, r.source_id) not in aliased
+            and not _tombstone(r)
         ]
         aliased |= self._join_accounts(session, newcomers)
         plain: list[tuple[Record, dict[str, Any]]] = []
@@ -446,6 +460,9 @@ class Loader:
         unmatched = []
         for record, values in merging:
             target = targets.get(ids.get((record.source, record.source_id), -1))
+            if _tombstone(record):
+                self.report.count(record, "unchanged")  # the survivor stays live
+                continue
             if target is None:
                 unmatched.append((record, values))
                 continue
@@ -600,7 +617,7 @@ class Loader:
         at = self.clock.now()
         if "stage" in changed and "stage_entered_on" not in changed:
             changed["stage_entered_on"] = at.date()
-        return [
+        rows = [
             {
                 "deal_id": deal.id,
                 "field": name,
@@ -612,6 +629,9 @@ class Loader:
             for name in TRACKED_DEAL_FIELDS
             if name in changed
         ]
+        for row in rows:
+            self._derived[(row["deal_id"], row["field"], row["new_value"])] = at
+        return rows
 
     def _insert_rows(
         self, session: Session, table: Any, rows: list[dict[str, Any]]
@@ -626,6 +646,25 @@ class Loader:
             session.execute(text(f"ANALYZE {name}"))
             self._analyzed_at[name] = done
 
+    def _drop_derived(self, session: Session, changes: list[dict[str, Any]]) -> None:
+        """The source's own history replaces the change this sync noticed itself.
+
+        When a deal's stage changes, the update above records the change at sync
+        time; the source's history then brings the same change with its real
+        time. Keeping both would count it twice.
+        """
+        for values in changes:
+            key = (values["deal_id"], values.get("field"), values.get("new_value"))
+            at = self._derived.pop(key, None)
+            if at is not None:
+                session.execute(
+                    delete(DealChange).where(
+                        DealChange.deal_id == key[0],
+                        DealChange.field == key[1],
+                        DealChange.changed_at == at,
+                    )
+                )
+
     def _load_deal_changes(self, session: Session, chunk: list[Record]) -> None:
         """History rows from a source (stage / amount / close-date changes).
 
@@ -633,6 +672,7 @@ class Loader:
         again. One query per chunk finds those, so a chunk costs two statements.
         """
         resolved = self._resolve(session, chunk)
+        self._drop_derived(session, [values for _, values in resolved])
         seen = _stored_changes(session, {values["deal_id"] for _, values in resolved})
         rows = []
         for record, values in resolved:
@@ -645,6 +685,12 @@ class Loader:
             self.report.count(record, "new")
         if rows:
             self._insert_rows(session, DealChange, rows)
+
+
+def _tombstone(record: Record) -> bool:
+    """A record that only says the source deleted or merged it."""
+    fields = record.fields
+    return fields.get("deleted_at") is not None or bool(fields.get("merged_into"))
 
 
 def _stored_changes(session: Session, deal_ids: set[Any]) -> set[tuple[Any, ...]]:
@@ -722,7 +768,16 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
     """Consecutive records of one kind, at most CHUNK, never one id twice."""
     chunk: list[Record] = []
     keys: set[tuple[str, str]] = set()
-    for record in records:
+    iterator = iter(records)
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            break
+        except Exception:
+            if chunk:
+                yield chunk  # load what the source handed over before it failed
+            raise
         key = (record.source, record.source_id)
         if chunk and (
             record.kind != chunk[0].kind or key in keys or len(chunk) >= CHUNK

@@ -4,6 +4,10 @@ Reps type sloppy names: wrong case, no accents, punctuation, typos, a domain, th
 first word only. Indexed lookups go first (domain, exact key, key prefix); only what
 they leave unresolved is fuzzed, against a per-process list of names that is re-read
 whenever the accounts table changes, so every replica answers the same.
+
+Accounts their source deleted or merged away are kept for the rows that point at
+them but never offered: a merge's survivor normally carries the same name, so a
+query for the old name still finds it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from context.models import Account
@@ -27,6 +31,8 @@ AHEAD = 8.0  # how far the best must lead the second to be taken without asking
 PREFIX_LIMIT = 25
 # Legal suffixes long enough to strip when typed without a space ("acmecorp").
 GLUED_SUFFIXES = ("corporation", "incorporated", "company", "limited", "corp", "gmbh")
+# Accounts still live at their source: the only ones worth offering.
+SHOWN = Account.deleted_at.is_(None) & Account.merged_into.is_(None)
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,11 @@ def _decide(query: str, hits: list[Candidate], limit: int) -> Resolution:
     return Resolution(query, "several", tuple(ranked[:limit]), len(hits))
 
 
-def _named(session: Session, where: object, why: str, score: float) -> list[Candidate]:
+def _named(
+    session: Session, where: ColumnElement[bool], why: str, score: float
+) -> list[Candidate]:
     rows = session.execute(
-        select(Account.id, Account.name).where(where).limit(PREFIX_LIMIT)  # type: ignore[arg-type]
+        select(Account.id, Account.name).where(where, SHOWN).limit(PREFIX_LIMIT)
     )
     return [Candidate(i, n, score, why) for i, n in rows]
 
@@ -181,7 +189,7 @@ def _fuzzy(session: Session, query: str, words: list[str], limit: int) -> Resolu
 
 @dataclass(frozen=True)
 class _NameList:
-    signature: tuple[int, object]
+    signature: tuple[object, ...]
     ids: list[int]
     names: list[str]
     keys: list[str]
@@ -189,7 +197,11 @@ class _NameList:
 
 
 class _NameCache:
-    """All account names, per engine, re-read when the accounts table changes."""
+    """All shown account names, per engine, re-read when the accounts table changes.
+
+    The signature counts deleted and merged rows too: marking an account deleted
+    leaves the row count alone, and two updates may share one ``updated_at``.
+    """
 
     def __init__(self) -> None:
         self._lists: dict[str, _NameList] = {}
@@ -198,14 +210,22 @@ class _NameCache:
     def get(self, session: Session) -> _NameList:
         bind = session.get_bind()
         where = str(bind.url) if isinstance(bind, Engine) else str(bind.engine.url)
-        count, latest = session.execute(
-            select(func.count(Account.id), func.max(Account.updated_at))
-        ).one()
-        signature = (int(count or 0), latest)
+        signature = tuple(
+            session.execute(
+                select(
+                    func.count(Account.id),
+                    func.count(Account.deleted_at),
+                    func.count(Account.merged_into),
+                    func.max(Account.updated_at),
+                )
+            ).one()
+        )
         cached = self._lists.get(where)
         if cached is not None and cached.signature == signature:
             return cached
-        rows = session.execute(select(Account.id, Account.name, Account.name_key)).all()
+        rows = session.execute(
+            select(Account.id, Account.name, Account.name_key).where(SHOWN)
+        ).all()
         fresh = _NameList(
             signature=signature,
             ids=[r[0] for r in rows],

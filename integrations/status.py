@@ -85,15 +85,15 @@ def print_status(console: Console, statuses: Sequence[SourceStatus]) -> None:
         table.add_row(
             Text(status.label),
             Text(status.kind),
-            Text(_when(status.last_success_at)),
-            Text(_when(status.last_run_at)),
+            Text(when(status.last_success_at)),
+            Text(when(status.last_run_at)),
             Text(_count(status.last_run_changed)),
             Text(_count(status.records_seen)),
         )
     console.print(table)
     for status in statuses:
         if status.cursor:
-            line = Text(f"{status.name} cursor: {_cursor(status.cursor)}")
+            line = Text(f"{status.name} cursor: {cursor_summary(status.cursor)}")
             console.print(line, soft_wrap=True)
     for status in statuses:
         if status.last_error is None or status.last_error_at is None:
@@ -103,7 +103,7 @@ def print_status(console: Console, statuses: Sequence[SourceStatus]) -> None:
         console.print(
             Text(
                 f"{'✗' if status.failing else '!'} {status.name} last failed "
-                f"{_when(status.last_error_at)}{note}: {status.last_error}",
+                f"{when(status.last_error_at)}{note}: {status.last_error}",
                 style=style,
             ),
             soft_wrap=True,
@@ -129,10 +129,12 @@ def _count(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _when(moment: datetime | None) -> str:
+def when(moment: datetime | None) -> str:
+    """A sync time as status shows it, in Slack too."""
     return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _cursor(cursor: dict[str, Any]) -> str:
+def cursor_summary(cursor: dict[str, Any], limit: int = CURSOR_SHOWN) -> str:
+    """A cursor as compact JSON, cut to ``limit`` characters with "…"."""
     text = json.dumps(cursor, sort_keys=True, separators=(",", ":"))
-    return text if len(text) <= CURSOR_SHOWN else text[: CURSOR_SHOWN - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -70,8 +70,8 @@ def _print_missing(console: Console, source: str, missing: dict[str, int]) -> No
     counts = ", ".join(f"{n} {kind}" for kind, n in missing.items())
     console.print(
         Text(
-            f"{source}: not in this sync but still in the store: {counts} "
-            "(deleted at the source? they are kept and still shown)",
+            f"{source}: no longer in the source, marked deleted: {counts} "
+            "(kept in the store, left out of cards; back if they reappear)",
             style="yellow",
         ),
         soft_wrap=True,

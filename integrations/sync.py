@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 from rich.console import Console
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text, update
 
 from context.clock import Clock
 from context.db import transaction
@@ -47,7 +47,7 @@ class SourceResult:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     unmatched_reps: dict[tuple[str, str], int] = field(default_factory=dict)
-    # Rows this source gave before but not this time, per kind: gone at the source?
+    # Rows this source gave before but not this time, per kind: marked deleted.
     missing: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -112,7 +112,7 @@ def _sync_source(
     _collect(result, loader.report)
     if result.error is None and state.cursor is None:
         # An incremental sync sees only what changed: the rest is not missing.
-        result.missing = _not_seen(engine, source.name, result.started_at)
+        result.missing = _mark_gone(engine, source.name, result.started_at)
     _record_run(engine, result)
     _record_state(engine, result, state)
     _analyze(engine, result)
@@ -172,23 +172,29 @@ def _analyze(engine: Engine, result: SourceResult) -> None:
             connection.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
-def _not_seen(engine: Engine, source: str, since: datetime) -> dict[str, int]:
-    """Rows of this source that the sync just run did not see again.
+def _mark_gone(engine: Engine, source: str, since: datetime) -> dict[str, int]:
+    """Mark deleted the rows a full read of this source no longer has.
 
-    A file export is the whole of what the source holds, so a row it no longer has
-    was most likely deleted there. They are kept (other records may point at them)
-    and reported. TODO(#3): mark rows deleted or merged at the source.
+    A file export or a first (full) read is the whole of what the source holds, so
+    a row it no longer has was deleted there. Rows are kept, since other records
+    may point at them, but views leave them out; a row that comes back is live
+    again. Only called after a sync that read everything without an error.
     """
     missing: dict[str, int] = {}
-    with engine.connect() as connection:
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
         for kind, table in TABLES.items():
-            count = connection.scalar(
-                select(func.count())
-                .select_from(table)
-                .where(table.source == source, table.last_seen_at < since)
+            result = connection.execute(
+                update(table)
+                .where(
+                    table.source == source,
+                    table.last_seen_at < since,
+                    table.deleted_at.is_(None),
+                )
+                .values(deleted_at=now, updated_at=now)
             )
-            if count:
-                missing[kind] = int(count)
+            if result.rowcount:
+                missing[kind] = int(result.rowcount)
     return missing
 
 

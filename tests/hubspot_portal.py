@@ -1,7 +1,12 @@
 """A HubSpot portal stand-in for ``httpx.MockTransport``, filled from the recorded
 CRM v3 responses in ``../shared/data/api_shapes`` and answering as HubSpot does:
 ``after`` paging on listings, search with GTE/LT filters and a ``total``, batch
-association reads, 401 for a wrong token. Tests change records and inject faults.
+association reads, batch reads with ``propertiesWithHistory``, archived listings,
+401 for a wrong token. Tests change records and inject faults.
+
+Tasks are the recorded ones; HubSpot's e-mails, meetings, calls and notes have the
+same envelope (id, properties, createdAt, updatedAt, archived), so they are made
+from the first recorded tasks with each type's own property names.
 """
 
 from __future__ import annotations
@@ -21,8 +26,37 @@ STAMPS = {
     "companies": "hs_lastmodifieddate",
     "contacts": "lastmodifieddate",
     "deals": "hs_lastmodifieddate",
+    "emails": "hs_lastmodifieddate",
+    "meetings": "hs_lastmodifieddate",
+    "calls": "hs_lastmodifieddate",
+    "notes": "hs_lastmodifieddate",
+    "tasks": "hs_lastmodifieddate",
 }
+RECORDED_TYPES = ("companies", "contacts", "deals", "tasks")
 SEARCH_CAP = 10_000
+HISTORY_BATCH = 50  # HubSpot refuses more inputs when history is asked for
+HISTORY = ("dealstage", "amount", "closedate")
+# What each made-up engagement type says, in HubSpot's property names.
+SHAPES: dict[str, dict[str, str]] = {
+    "emails": {
+        "hs_email_subject": "Pricing for {n} seats",
+        "hs_email_text": "Hi,\nhere is the quote for {n} seats.\n-- Taylor",
+        "hs_email_direction": "EMAIL",
+        "hs_email_from_email": "taylor.quinn@example.com",
+        "hs_email_to_email": "buyer{n}@testcompany.com",
+    },
+    "meetings": {
+        "hs_meeting_title": "Discovery call {n}",
+        "hs_meeting_body": "<p>Agenda:</p><ul><li>Goals</li><li>Timeline</li></ul>",
+    },
+    "calls": {
+        "hs_call_title": "Check-in {n}",
+        "hs_call_body": "<div>Left a voicemail</div>",
+        "hs_call_direction": "OUTBOUND",
+    },
+    "notes": {"hs_note_body": "<p>Renewal risk {n}</p><p>Budget is frozen.</p>"},
+}
+ENGAGEMENTS_EACH = 3
 
 
 def recorded(data: Path, name: str) -> Any:
@@ -34,12 +68,22 @@ class Portal:
 
     def __init__(self, data: Path, page_size: int = 10) -> None:
         self.objects: dict[str, list[dict[str, Any]]] = {
-            kind: copy.deepcopy(recorded(data, kind)["results"]) for kind in STAMPS
+            kind: copy.deepcopy(recorded(data, kind)["results"])
+            for kind in RECORDED_TYPES
         }
+        for kind, shape in SHAPES.items():
+            self.objects[kind] = _shaped(self.objects["tasks"], kind, shape)
         self.owners = recorded(data, "owners")
         self.pipelines = recorded(data, "fetch-pipelines")
         self.archived: dict[str, list[dict[str, Any]]] = {kind: [] for kind in STAMPS}
         self.companies_of: dict[tuple[str, str], str] = {}
+        # (from type, from id, to type) → associated ids, companies apart from these
+        self.links: dict[tuple[str, str, str], list[str]] = {}
+        # (deal id, property) → its values, newest first, as HubSpot lists them
+        self.history: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for kind in self.objects:
+            for record in self.objects[kind]:
+                self._take_associations(kind, record)
         self.page_size = page_size
         self.search_scale = 1  # `total` is the match count times this (a big portal)
         self.ignore_after = False  # answer every page request with the first page
@@ -50,10 +94,37 @@ class Portal:
         return next(r for r in self.objects[kind] if r["id"] == record_id)
 
     def touch(self, kind: str, record_id: str, at: datetime, **props: Any) -> None:
-        """Change a record as a HubSpot user would, at ``at``."""
+        """Change a record as a HubSpot user would, at ``at``; a deal's tracked
+        properties keep their history."""
         record = self.find(kind, record_id)
+        stamp = at.isoformat().replace("+00:00", "Z")
+        if kind == "deals":
+            for name in set(props) & set(HISTORY):
+                self.values(record_id, name).insert(
+                    0,
+                    {"value": props[name], "timestamp": stamp, "sourceType": "CRM_UI"},
+                )
         record["properties"].update(props)
-        record["properties"][STAMPS[kind]] = at.isoformat().replace("+00:00", "Z")
+        record["properties"][STAMPS[kind]] = stamp
+        record["updatedAt"] = stamp
+
+    def values(self, deal_id: str, name: str) -> list[dict[str, Any]]:
+        """A deal property's history; at first its current value since creation."""
+        if (deal_id, name) not in self.history:
+            deal = self.find("deals", deal_id)
+            first = {
+                "value": deal["properties"].get(name),
+                "timestamp": deal["createdAt"],
+                "sourceType": "CRM_UI",
+            }
+            self.history[(deal_id, name)] = [first]
+        return self.history[(deal_id, name)]
+
+    def associate(self, kind: str, record_id: str, to: str, *ids: str) -> None:
+        if to == "companies":
+            self.companies_of[(kind, record_id)] = ids[0]
+        else:
+            self.links[(kind, record_id, to)] = list(ids)
 
     def fail(self, path: str, *answers: httpx.Response | Exception) -> None:
         self.faults.setdefault(path, deque()).extend(answers)
@@ -82,7 +153,11 @@ class Portal:
         if path == "/crm/v3/pipelines/deals":
             return httpx.Response(200, json=self.pipelines)
         if parts[:2] == ["crm", "v3"] and parts[2] == "associations":
-            return httpx.Response(200, json=self._associations(parts[3], body))
+            return httpx.Response(
+                200, json=self._associations(parts[3], parts[4], body)
+            )
+        if method == "POST" and path.endswith("/batch/read"):
+            return self._batch_read(parts[3], body)
         if method == "GET" and parts[:3] == ["crm", "v3", "objects"]:
             archived = params.get("archived") == "true"
             records = (self.archived if archived else self.objects)[parts[3]]
@@ -118,14 +193,72 @@ class Portal:
         page.setdefault("total", 0)
         return httpx.Response(200, json=page)
 
-    def _associations(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _associations(self, kind: str, to: str, body: dict[str, Any]) -> dict[str, Any]:
         results = []
         for item in body["inputs"]:
-            company = self.companies_of.get((kind, item["id"]))
-            if company is not None:
-                to = [{"id": company, "type": f"{kind[:-1]}_to_company"}]
-                results.append({"from": {"id": item["id"]}, "to": to})
+            if to == "companies":
+                company = self.companies_of.get((kind, item["id"]))
+                ids = [] if company is None else [company]
+            else:
+                ids = self.links.get((kind, item["id"], to), [])
+            if ids:
+                label = f"{kind[:-1]}_to_{to[:-1]}"
+                targets = [{"id": i, "type": label} for i in ids]
+                results.append({"from": {"id": item["id"]}, "to": targets})
         return {"status": "COMPLETE", "results": results}
+
+    def _batch_read(self, kind: str, body: dict[str, Any]) -> httpx.Response:
+        wanted = body.get("propertiesWithHistory") or []
+        if wanted and len(body["inputs"]) > HISTORY_BATCH:
+            return httpx.Response(400, json=_error("VALIDATION_ERROR"))
+        live = {r["id"]: r for r in self.objects[kind]}
+        results = []
+        for item in body["inputs"]:
+            record = live.get(item["id"])
+            if record is None:
+                continue
+            props = {n: record["properties"].get(n) for n in body.get("properties", [])}
+            results.append(
+                {
+                    "id": record["id"],
+                    "properties": props,
+                    "propertiesWithHistory": {
+                        n: self.values(record["id"], n) for n in wanted
+                    },
+                    "createdAt": record["createdAt"],
+                    "updatedAt": record["updatedAt"],
+                    "archived": False,
+                }
+            )
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results})
+
+    def _take_associations(self, kind: str, record: dict[str, Any]) -> None:
+        """Recorded inline associations (asked for with ``associations=``) become
+        the stand-in's association table; the listings leave them out."""
+        for to, found in (record.pop("associations", None) or {}).items():
+            ids = [str(a["id"]) for a in found.get("results", [])]
+            if ids:
+                self.associate(kind, record["id"], to, *ids)
+
+
+def _shaped(
+    tasks: list[dict[str, Any]], kind: str, shape: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Engagements of ``kind`` on the envelope of the first recorded tasks."""
+    made = []
+    for n, task in enumerate(tasks[:ENGAGEMENTS_EACH], start=1):
+        record = copy.deepcopy(task)
+        record["id"] = f"{90 + list(SHAPES).index(kind)}{n}{task['id'][3:]}"
+        props = {
+            k: v for k, v in record["properties"].items() if not k.startswith("hs_task")
+        }
+        props.update({k: v.format(n=n) for k, v in shape.items()})
+        props["hs_object_id"] = record["id"]
+        record["properties"] = props
+        record["url"] = record["url"].replace("task", kind[:-1])
+        record.pop("associations", None)
+        made.append(record)
+    return made
 
 
 def _ms(record: dict[str, Any], stamp: str) -> int:

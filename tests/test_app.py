@@ -56,7 +56,7 @@ def test_app_refuses_a_store_without_schema(tmp_path: Path) -> None:
 def test_manifest_declares_what_the_app_uses() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
-    assert commands == {"/account"}
+    assert commands == {"/account", "/foresight"}
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
         [
             "commands",

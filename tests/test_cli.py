@@ -169,7 +169,7 @@ def test_newer_schema_is_explained(
     )
 
 
-def test_rows_gone_from_the_export_are_reported(
+def test_rows_gone_from_the_export_are_marked_deleted(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["--config", str(config), "sync"])
@@ -178,4 +178,4 @@ def test_rows_gone_from_the_export_are_reported(
     capsys.readouterr()
     assert main(["--config", str(config), "sync"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "crm: not in this sync but still in the store: 1 deal" in out
+    assert "crm: no longer in the source, marked deleted: 1 deal" in out

@@ -16,7 +16,16 @@ from sqlalchemy import Engine, func, select
 
 from bot.cli import EXIT_SOURCE_FAILED, main
 from context.clock import Clock
-from context.models import Account, Deal, DealChange, Person, Rep, SourceState
+from context.models import (
+    Account,
+    AccountAlias,
+    Activity,
+    Deal,
+    DealChange,
+    Person,
+    Rep,
+    SourceState,
+)
 from context.source_state import read_cursor
 from integrations.config import Config, load_config
 from integrations.sync import SourceResult, sync
@@ -47,6 +56,7 @@ BAD_DEAL = "481587939522"
 ACME, OTHER = "406260751575", "406504204524"
 CONTACT = "713492963559"
 TAYLOR = "88842095"
+TASK, TASK_CONTACT = "463216971977", "713802347732"  # a recorded task, its contact
 
 
 @pytest.fixture
@@ -99,6 +109,7 @@ def test_first_sync_pages_through_everything(
         "account": {"new": 57},
         "person": {"new": 26},
         "deal": {"new": 20, "rejected": 1},
+        "activity": {"new": 37},  # 25 tasks; 3 e-mails, meetings, calls, notes
     }
     listed = [
         params
@@ -182,7 +193,16 @@ def test_resync_reads_only_the_changed_window(
     before = datetime.now(UTC)
     run(engine, config, portal)
     cursor = read_cursor(engine, "hubspot")
-    assert cursor is not None and set(cursor) == {"companies", "contacts", "deals"}
+    assert cursor is not None and set(cursor) == {
+        "companies",
+        "contacts",
+        "deals",
+        "emails",
+        "meetings",
+        "calls",
+        "notes",
+        "tasks",
+    }
     assert datetime.fromisoformat(cursor["deals"]) < before
     portal.calls.clear()
 
@@ -193,7 +213,7 @@ def test_resync_reads_only_the_changed_window(
     listed = [b for m, p, b in portal.calls if m == "GET" and "/objects/" in p]
     assert [b["archived"] for b in listed] == ["true"] * 3  # only archived ones
     searches = [body for _, path, body in portal.calls if path.endswith("/search")]
-    assert len(searches) == 3
+    assert len(searches) == 8  # companies, contacts, deals and 5 engagement types
     low = searches[2]["filterGroups"][0]["filters"][0]
     since = datetime.fromisoformat(cursor["deals"])
     assert low == {
@@ -205,38 +225,74 @@ def test_resync_reads_only_the_changed_window(
     portal.touch("deals", DEAL, datetime.now(UTC), dealstage="closedlost")
     result, _ = run(engine, config, portal)
 
-    assert counts(result) == {"rep": {"unchanged": 2}, "deal": {"updated": 1}}
+    assert counts(result) == {
+        "rep": {"unchanged": 2},
+        "deal": {"updated": 1},
+        "deal_change": {"new": 1},
+    }
     with engine.connect() as connection:
         deal = connection.execute(select(Deal).where(Deal.source_id == DEAL)).one()
-        change = connection.execute(select(DealChange)).one()
+        changes = connection.execute(
+            select(DealChange.field, DealChange.old_value, DealChange.new_value)
+        ).all()
         assert connection.scalar(select(func.count()).select_from(Deal)) == 20
     assert (deal.stage, deal.status) == ("Closed Lost", "lost")
-    assert (change.field, change.old_value, change.new_value) == (
-        "stage",
-        "Closed Won",
-        "Closed Lost",
-    )
+    # Once: HubSpot's history replaces the change the loader noticed itself.
+    assert changes == [("stage", "Closed Won", "Closed Lost")]
 
 
-def test_archived_company_is_marked(
+def test_archived_records_are_marked_deleted(
     engine: Engine, config: Config, portal: Portal, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO", logger="integrations.hubspot")
     run(engine, config, portal)
-    gone = portal.objects["companies"].pop(1)
-    gone.update(archived=True, archivedAt="2026-12-01T10:00:00.000Z")
-    portal.archived["companies"].append(gone)
-    portal.archived["deals"].append(portal.objects["deals"].pop(1))
+    archived = {
+        "companies": (
+            "2026-12-01T10:00:00.000Z",
+            datetime(2026, 12, 1, 10, tzinfo=UTC),
+        ),
+        "contacts": ("1764583200000", datetime(2025, 12, 1, 10, tzinfo=UTC)),
+        "deals": ("2026-12-02T08:30:00Z", datetime(2026, 12, 2, 8, 30, tzinfo=UTC)),
+    }
+    gone = {}
+    for kind, (stamp, _) in archived.items():
+        record = portal.objects[kind].pop(1)
+        record.update(archived=True, archivedAt=stamp)
+        portal.archived[kind].append(record)
+        gone[kind] = record["id"]
 
     result, _ = run(engine, config, portal)
 
-    assert counts(result)["account"] == {"updated": 1}
+    assert counts(result) == {
+        "rep": {"unchanged": 2},
+        "account": {"updated": 1},
+        "person": {"updated": 1},
+        "deal": {"updated": 1},
+    }
     with engine.connect() as connection:
-        extra = connection.scalar(
-            select(Account.extra).where(Account.source_id == gone["id"])
+        marked = {
+            kind: connection.execute(
+                select(table.deleted_at, table.name).where(
+                    table.source_id == gone[kind]
+                )
+            ).one()
+            for kind, table in (
+                ("companies", Account),
+                ("contacts", Person),
+                ("deals", Deal),
+            )
+        }
+        live = connection.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(Account.deleted_at.is_(None))
         )
-    assert extra == {"archived": True, "archived_at": "2026-12-01T10:00:00.000Z"}
-    assert "hubspot: 1 archived deals noted" in caplog.messages
+    assert {kind: row.deleted_at for kind, row in marked.items()} == {
+        kind: at for kind, (_, at) in archived.items()
+    }
+    assert all(row.name for row in marked.values())  # the rest of the row is kept
+    assert live == 56
+    assert "hubspot: 1 archived deals read" in caplog.messages
 
 
 def test_search_over_the_cap_splits_the_window(
@@ -320,7 +376,9 @@ def test_outage_fails_the_source_and_keeps_the_cursor(
 
     assert result.error is None
     assert counts(result)["deal"] == {"updated": 1}
-    assert counts(result)["account"] == {"updated": 1}
+    # The renamed company was loaded before the outage: what a source handed
+    # over is kept, and reading it again changes nothing.
+    assert counts(result)["account"] == {"unchanged": 1}
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Account)) == 57
         amount = connection.scalar(select(Deal.amount).where(Deal.source_id == DEAL))
@@ -396,7 +454,283 @@ def test_status_shows_cursor_and_records(
 
     out = capsys.readouterr().out
     assert "HubSpot" in out and "hubspot" in out
-    assert " 106 " in out  # 2 reps, 57 companies, 26 contacts, 21 deals read
+    assert " 143 " in out  # 2 reps, 57 companies, 26 contacts, 21 deals, 37 activities
     cursor = read_cursor(engine, "hubspot")
     assert cursor is not None
-    assert f'hubspot cursor: {{"companies":"{cursor["companies"]}",' in out
+    assert f'hubspot cursor: {{"calls":"{cursor["calls"]}",' in out
+
+
+def test_engagements_become_activities(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    email, meeting, note = (
+        portal.objects[k][0] for k in ("emails", "meetings", "notes")
+    )
+    call = portal.objects["calls"][1]
+    email["properties"]["hs_timestamp"] = "1767258000000"  # B27: ms epoch
+    meeting["properties"]["hs_timestamp"] = "2026-03-02T15:30:00+01:00"
+    note["properties"]["hs_note_body"] = (
+        "<p>Renewal risk &amp; budget</p><p>Frozen  until Q3.</p><script>x()</script>"
+    )
+    call["properties"]["hs_call_body"] = "<p>" + "word " * 1000 + "</p>"
+    portal.associate("emails", email["id"], "companies", ACME)
+    portal.associate("emails", email["id"], "contacts", CONTACT, TASK_CONTACT)
+    portal.associate("emails", email["id"], "deals", DEAL)
+    portal.associate("meetings", meeting["id"], "companies", OTHER)
+
+    result, _ = run(engine, config, portal)
+
+    assert counts(result)["activity"] == {"new": 37}
+    with engine.connect() as connection:
+        rows = {
+            a.source_id: a
+            for a in connection.execute(select(Activity)).all()
+            if a.source_id in {email["id"], meeting["id"], note["id"], call["id"], TASK}
+        }
+        ids = {
+            key: connection.scalar(select(table.id).where(table.source_id == key))
+            for key, table in (
+                (ACME, Account),
+                (OTHER, Account),
+                (CONTACT, Person),
+                (TASK_CONTACT, Person),
+                (DEAL, Deal),
+            )
+        }
+
+    def shown(key: str) -> tuple[object, ...]:
+        a = rows[key]
+        return (a.kind, a.direction, a.subject, a.body, a.occurred_at)
+
+    assert shown(email["id"]) == (
+        "email",
+        "outbound",
+        "Pricing for 1 seats",
+        "Hi,\nhere is the quote for 1 seats.\n-- Taylor",
+        datetime(2026, 1, 1, 9, tzinfo=UTC),
+    )
+    assert (rows[email["id"]].account_id, rows[email["id"]].person_id) == (
+        ids[ACME],
+        ids[CONTACT],
+    )
+    assert rows[email["id"]].deal_id == ids[DEAL]
+    assert rows[email["id"]].participants == [
+        "taylor.quinn@example.com",
+        "buyer1@testcompany.com",
+    ]
+    assert shown(meeting["id"]) == (
+        "meeting",
+        None,
+        "Discovery call 1",
+        "Agenda:\nGoals\nTimeline",
+        datetime(2026, 3, 2, 14, 30, tzinfo=UTC),
+    )
+    assert rows[meeting["id"]].account_id == ids[OTHER]
+    assert shown(note["id"]) == (
+        "note",
+        None,
+        "Renewal risk & budget",
+        "Renewal risk & budget\nFrozen until Q3.",
+        datetime(2026, 2, 25, 15, 16, 50, 258000, tzinfo=UTC),  # created: no time
+    )
+    body = rows[call["id"]].body
+    assert (rows[call["id"]].direction, len(body), body[-1]) == ("outbound", 4000, "…")
+    task = rows[TASK]
+    assert (task.kind, task.subject, task.person_id, task.account_id) == (
+        "task",
+        "(Sample task) Follow up with Brian",
+        ids[TASK_CONTACT],
+        None,
+    )
+
+
+def test_deal_history_becomes_deal_changes(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    portal.history[(DEAL, "dealstage")] = [
+        {"value": "closedwon", "timestamp": "2026-03-01T12:00:00.000Z"},
+        {"value": "qualifiedtobuy", "timestamp": "1769904000000"},  # B27: ms epoch
+        {"value": "appointmentscheduled", "timestamp": "2026-01-10T09:00:00Z"},
+    ]
+    portal.history[(DEAL, "amount")] = [
+        {"value": "3000", "timestamp": "2026-02-15T10:00:00.000Z"},
+        {"value": "1500", "timestamp": "2026-01-10T09:00:00Z"},
+    ]
+    portal.history[(DEAL, "closedate")] = [
+        {"value": "1767139200000", "timestamp": "2026-03-01T12:00:00.000Z"},
+        {"value": "2026-06-30", "timestamp": "2026-01-10T09:00:00Z"},
+    ]
+
+    result, _ = run(engine, config, portal)
+
+    assert counts(result)["deal_change"] == {"new": 4}
+    histories = [b for _, p, b in portal.calls if p.endswith("deals/batch/read")]
+    assert histories[0]["propertiesWithHistory"] == ["dealstage", "amount", "closedate"]
+    assert len(histories[0]["inputs"]) == 20  # the deals read, not the rejected one
+    with engine.connect() as connection:
+        changes = connection.execute(
+            select(
+                DealChange.field,
+                DealChange.old_value,
+                DealChange.new_value,
+                DealChange.changed_at,
+                DealChange.source,
+            ).order_by(DealChange.changed_at, DealChange.field)
+        ).all()
+    assert changes == [
+        (
+            "stage",
+            "Appointment Scheduled",
+            "Qualified To Buy",
+            at(2026, 2, 1),
+            "hubspot",
+        ),
+        ("amount", "1500.00", "3000.00", at(2026, 2, 15, 10), "hubspot"),
+        ("close_date", "2026-06-30", "2025-12-31", at(2026, 3, 1, 12), "hubspot"),
+        ("stage", "Qualified To Buy", "Closed Won", at(2026, 3, 1, 12), "hubspot"),
+    ]
+
+    moved = datetime.now(UTC).replace(microsecond=0)
+    portal.touch("deals", DEAL, moved, amount="3500")
+    result, _ = run(engine, config, portal)
+
+    assert counts(result)["deal_change"] == {"new": 1, "unchanged": 4}
+    with engine.connect() as connection:
+        newest = connection.execute(
+            select(DealChange.old_value, DealChange.new_value).where(
+                DealChange.changed_at == moved
+            )
+        ).one()
+    assert newest == ("3000.00", "3500.00")
+
+
+def test_merged_records_lead_to_the_survivor(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    run(engine, config, portal)
+    merged_at = datetime.now(UTC).replace(microsecond=0)
+    gone_contact = portal.objects["contacts"][5]["id"]
+    portal.objects["companies"].remove(portal.find("companies", OTHER))
+    portal.objects["contacts"].remove(portal.find("contacts", gone_contact))
+    portal.touch("companies", ACME, merged_at, hs_merged_object_ids=OTHER)
+    portal.touch("contacts", CONTACT, merged_at, hs_merged_object_ids=gone_contact)
+    portal.touch("deals", DEAL, datetime.now(UTC), dealname="Renewal")  # still OTHER
+
+    result, _ = run(engine, config, portal)
+
+    assert result.error is None, result.error
+    assert counts(result) == {
+        "rep": {"unchanged": 2},
+        "account_alias": {"new": 1},
+        "account": {"unchanged": 1, "updated": 1},
+        "person": {"unchanged": 1, "updated": 1},
+        "deal": {"updated": 1},
+    }
+    with engine.connect() as connection:
+        acme = connection.execute(
+            select(Account).where(Account.source_id == ACME)
+        ).one()
+        other = connection.execute(
+            select(Account).where(Account.source_id == OTHER)
+        ).one()
+        alias = connection.execute(select(AccountAlias)).one()
+        person = connection.execute(
+            select(Person).where(Person.source_id == gone_contact)
+        ).one()
+        deal_account = connection.scalar(
+            select(Deal.account_id).where(Deal.source_id == DEAL)
+        )
+    assert (other.merged_into, other.deleted_at) == (ACME, merged_at)
+    assert (acme.merged_into, acme.deleted_at) == (None, None)
+    assert (alias.alias_source, alias.alias_id, alias.target_source) == (
+        "hubspot",
+        OTHER,
+        "hubspot",
+    )
+    assert alias.target_id == ACME
+    assert (person.merged_into, person.deleted_at) == (CONTACT, merged_at)
+    assert deal_account == acme.id
+
+
+def test_later_record_on_a_merged_company_lands_on_the_survivor(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    run(engine, config, portal)
+    portal.objects["companies"].remove(portal.find("companies", OTHER))
+    portal.touch("companies", ACME, datetime.now(UTC), hs_merged_object_ids=OTHER)
+    run(engine, config, portal)
+    # The merge is older than the next sync's window: only the alias knows of it.
+    portal.touch("companies", ACME, datetime.now(UTC) - timedelta(hours=1))
+    late = "480202228957"
+    portal.associate("deals", late, "companies", OTHER)  # a stale association
+    portal.touch("deals", late, datetime.now(UTC), dealname="Expansion")
+
+    result, _ = run(engine, config, portal)
+
+    assert counts(result)["deal"] == {"updated": 1}
+    with engine.connect() as connection:
+        acme = connection.scalar(select(Account.id).where(Account.source_id == ACME))
+        account = connection.scalar(
+            select(Deal.account_id).where(Deal.source_id == late)
+        )
+    assert account == acme  # through the alias, not the merged row
+
+
+def test_malformed_engagements_are_rejected(
+    engine: Engine, config: Config, portal: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad_email = portal.objects["emails"][1]["id"]
+    portal.objects["emails"][1] = {"id": bad_email, "properties": None}
+    portal.objects["notes"].append("garbled")  # type: ignore[arg-type]
+    portal.find("tasks", TASK)["properties"]["hs_timestamp"] = "next tuesday"
+
+    result, _ = run(engine, config, portal)
+
+    assert result.error is None, result.error
+    assert counts(result)["activity"] == {"new": 36, "rejected": 2}
+    reasons = sorted(str(r) for r in result.rejections if r.kind == "activity")
+    assert reasons == [
+        f"emails {bad_email}: the object has no properties",
+        "notes (no id): expected an object, got str",
+    ]
+    with engine.connect() as connection:
+        when = connection.scalar(
+            select(Activity.occurred_at).where(Activity.source_id == TASK)
+        )
+    assert when == datetime(2026, 2, 25, 15, 16, 50, 258000, tzinfo=UTC)  # created
+    assert any("hs_timestamp left empty" in m for m in caplog.messages)
+
+
+def test_resync_picks_up_a_changed_engagement(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    run(engine, config, portal)
+    cursor = read_cursor(engine, "hubspot")
+    assert cursor is not None
+    portal.calls.clear()
+    task = "463595700430"
+    portal.touch("tasks", task, datetime.now(UTC), hs_task_subject="Send contract")
+    portal.find("tasks", task)["properties"]["hs_timestamp"] = "2026-12-10"
+    portal.associate("tasks", task, "deals", DEAL)
+
+    result, _ = run(engine, config, portal)
+
+    assert counts(result) == {"rep": {"unchanged": 2}, "activity": {"updated": 1}}
+    search = next(b for _, p, b in portal.calls if p.endswith("tasks/search"))
+    assert search["filterGroups"][0]["filters"][0]["value"] == str(
+        int(datetime.fromisoformat(cursor["tasks"]).timestamp() * 1000)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Activity).where(Activity.source_id == task)
+        ).one()
+        deal = connection.scalar(select(Deal.id).where(Deal.source_id == DEAL))
+    assert (row.subject, row.occurred_at, row.deal_id) == (
+        "Send contract",
+        datetime(2026, 12, 10, tzinfo=UTC),  # B27: a bare date
+        deal,
+    )
+
+
+def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)

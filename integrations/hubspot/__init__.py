@@ -1,2 +1,3 @@
 """HubSpot CRM v3 as a live source (``kind: hubspot``): owners, companies,
-contacts and deals, incrementally by last-modified time."""
+contacts, deals with their stage history, and engagements, incrementally by
+last-modified time, with archived and merged records marked."""

@@ -26,6 +26,8 @@ SEARCH_CAP = 10_000
 SEARCH_PAGE = 200  # the largest `limit` search takes
 LIST_PAGE = 100  # the largest `limit` the object listings take
 MIN_WINDOW = timedelta(milliseconds=1)  # modification times are in milliseconds
+# HubSpot: batch reads that ask for propertiesWithHistory take at most 50 inputs.
+HISTORY_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -98,21 +100,56 @@ class HubSpotApi:
 
     def companies_of(self, object_type: str, ids: Sequence[str]) -> dict[str, str]:
         """The company each record is associated with (its primary one if marked)."""
+        found: dict[str, str] = {}
+        for record_id, targets in self._targets(object_type, "companies", ids).items():
+            primary = [t for t in targets if str(t.get("type", "")).endswith("company")]
+            found[record_id] = str((primary or targets)[0]["id"])
+        return found
+
+    def associated(
+        self, object_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """The ids of ``to_type`` records each record is associated with, in
+        HubSpot's order."""
+        return {
+            record_id: [str(t["id"]) for t in targets]
+            for record_id, targets in self._targets(object_type, to_type, ids).items()
+        }
+
+    def with_history(
+        self, object_type: str, ids: Sequence[str], properties: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """Records with every past value of ``properties``, in batches of
+        ``HISTORY_BATCH``; ids HubSpot no longer has are left out."""
+        for start in range(0, len(ids), HISTORY_BATCH):
+            body = self.http.post(
+                f"/crm/v3/objects/{object_type}/batch/read",
+                {
+                    "inputs": [{"id": i} for i in ids[start : start + HISTORY_BATCH]],
+                    "properties": list(properties),
+                    "propertiesWithHistory": list(properties),
+                },
+            )
+            yield from _list_of(body, "results")
+
+    def _targets(
+        self, object_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
         if not ids:
             return {}
         body = self.http.post(
-            f"/crm/v3/associations/{object_type}/companies/batch/read",
+            f"/crm/v3/associations/{object_type}/{to_type}/batch/read",
             {"inputs": [{"id": record_id} for record_id in ids]},
         )
-        found: dict[str, str] = {}
+        found: dict[str, list[dict[str, Any]]] = {}
         for result in _list_of(body, "results"):
-            targets = [t for t in result.get("to") or [] if t.get("id") is not None]
-            if not targets:
-                continue
-            primary = [t for t in targets if str(t.get("type", "")).endswith("company")]
-            found[str((result.get("from") or {}).get("id"))] = str(
-                (primary or targets)[0]["id"]
-            )
+            targets = [
+                t
+                for t in result.get("to") or []
+                if isinstance(t, dict) and t.get("id") is not None
+            ]
+            if targets:
+                found[str((result.get("from") or {}).get("id"))] = targets
         return found
 
     def _split(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from context.records import AnyRef, Record, Ref, Rejection, RepRef
 from integrations.files.values import (
     BadValue,
     read_date,
+    read_datetime,
     read_int,
     read_money,
 )
@@ -41,8 +42,16 @@ COMPANY_PROPERTIES = (
     "annualrevenue",
     "hubspot_owner_id",
     "hs_lastmodifieddate",
+    "hs_merged_object_ids",
 )
-CONTACT_PROPERTIES = ("firstname", "lastname", "email", "jobtitle", "lastmodifieddate")
+CONTACT_PROPERTIES = (
+    "firstname",
+    "lastname",
+    "email",
+    "jobtitle",
+    "lastmodifieddate",
+    "hs_merged_object_ids",
+)
 DEAL_PROPERTIES = (
     "dealname",
     "amount",
@@ -53,6 +62,7 @@ DEAL_PROPERTIES = (
     "pipeline",
     "hubspot_owner_id",
     "hs_lastmodifieddate",
+    "hs_merged_object_ids",
 )
 
 
@@ -76,40 +86,45 @@ def company(
     source: str, raw: Any, owners: Mapping[str, Mapping[str, Any]]
 ) -> Record | Rejection:
     def build(record_id: str, props: Mapping[str, Any]) -> Record:
-        name = _text(props.get("name")) or _text(props.get("domain"))
+        name = clean_text(props.get("name")) or clean_text(props.get("domain"))
         if name is None:
             raise Malformed("the company has neither a name nor a domain")
-        place = [_text(props.get(k)) for k in ("city", "state", "country")]
+        place = [clean_text(props.get(k)) for k in ("city", "state", "country")]
         fields: dict[str, Any] = {
             "name": name,
-            "domain": _text(props.get("domain")),
-            "industry": _text(props.get("industry")),
+            "domain": clean_text(props.get("domain")),
+            "industry": clean_text(props.get("industry")),
             "location": ", ".join(p for p in place if p) or None,
             "employees": _whole(props.get("numberofemployees"), "numberofemployees"),
             "revenue": _money(props.get("annualrevenue")),
         }
-        if raw.get("archived") is True:
-            fields["extra"] = {"archived": True, "archived_at": raw.get("archivedAt")}
         refs = _owner_ref(props, owners)
         return Record("account", source, record_id, fields, refs)
 
-    return _convert(source, "account", "companies", raw, build)
+    return convert(source, "account", "companies", raw, build)
 
 
 def contact(source: str, raw: Any, company_id: str | None) -> Record | Rejection:
     def build(record_id: str, props: Mapping[str, Any]) -> Record:
-        first, last = _text(props.get("firstname")), _text(props.get("lastname"))
-        email = _text(props.get("email"))
+        first, last = (
+            clean_text(props.get("firstname")),
+            clean_text(props.get("lastname")),
+        )
+        email = clean_text(props.get("email"))
         name = " ".join(p for p in (first, last) if p) or email
         if name is None:
             raise Malformed("the contact has neither a name nor an e-mail")
-        fields = {"name": name, "email": email, "title": _text(props.get("jobtitle"))}
+        fields = {
+            "name": name,
+            "email": email,
+            "title": clean_text(props.get("jobtitle")),
+        }
         refs: dict[str, AnyRef] = {}
         if company_id is not None:
             refs["account"] = Ref(source, company_id)
         return Record("person", source, record_id, fields, refs)
 
-    return _convert(source, "person", "contacts", raw, build)
+    return convert(source, "person", "contacts", raw, build)
 
 
 def deal(
@@ -120,13 +135,13 @@ def deal(
     owners: Mapping[str, Mapping[str, Any]],
 ) -> Record | Rejection:
     def build(record_id: str, props: Mapping[str, Any]) -> Record:
-        stage_id = _text(props.get("dealstage"))
+        stage_id = clean_text(props.get("dealstage"))
         stage = stages.get(stage_id or "")
         where = f"deals {record_id}"
         fields = {
-            "name": _text(props.get("dealname")),
+            "name": clean_text(props.get("dealname")),
             "amount": _money(props.get("amount")),
-            "currency": _text(props.get("deal_currency_code")),
+            "currency": clean_text(props.get("deal_currency_code")),
             "stage": stage.label if stage else stage_id,
             "status": stage.status if stage else "open",
             "close_date": _day(props.get("closedate"), where, "closedate"),
@@ -137,10 +152,10 @@ def deal(
             refs["account"] = Ref(source, company_id)
         return Record("deal", source, record_id, fields, refs)
 
-    return _convert(source, "deal", "deals", raw, build)
+    return convert(source, "deal", "deals", raw, build)
 
 
-def _convert(
+def convert(
     source: str,
     kind: str,
     object_type: str,
@@ -167,7 +182,7 @@ def _convert(
 def _owner_ref(
     props: Mapping[str, Any], owners: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, AnyRef]:
-    owner_id = _text(props.get("hubspot_owner_id"))
+    owner_id = clean_text(props.get("hubspot_owner_id"))
     if owner_id is None:
         return {}
     owner = owners.get(owner_id)
@@ -177,8 +192,17 @@ def _owner_ref(
 
 
 def _owner_name(owner: Mapping[str, Any]) -> str | None:
-    parts = [_text(owner.get("firstName")), _text(owner.get("lastName"))]
+    parts = [clean_text(owner.get("firstName")), clean_text(owner.get("lastName"))]
     return " ".join(p for p in parts if p) or None
+
+
+def moment(value: Any, where: str, name: str) -> datetime | None:
+    """B27: ISO time, bare date or epoch; an unreadable one is logged and left out."""
+    try:
+        return read_datetime(value, UTC_ZONE)
+    except BadValue as error:
+        logger.warning("%s: %s left empty: %s", where, name, error)
+        return None
 
 
 def _money(value: Any) -> Decimal | None:
@@ -204,7 +228,7 @@ def _day(value: Any, where: str, name: str) -> date | None:
         return None
 
 
-def _text(value: Any) -> str | None:
+def clean_text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
