@@ -31,6 +31,9 @@ from integrations.source import SourceConfig
 logger = logging.getLogger(__name__)
 
 BODY_SHOWN = 200  # characters of a vendor's error body quoted in our messages
+# Salesforce answers 403 with this code when the org's daily API calls are used up:
+# a limit to wait for, not a credential to replace.
+LIMIT_EXHAUSTED = "REQUEST_LIMIT_EXCEEDED"
 
 
 class HttpSource(SourceConfig):
@@ -55,13 +58,13 @@ class RetryPolicy:
         return float(min(self.backoff * 2 ** (attempt - 1), self.max_wait))
 
 
-def read_secret(source: str, env: str) -> str:
-    """The credential in the environment variable the config names."""
+def read_secret(source: str, env: str, key: str = "token_env") -> str:
+    """The credential in the environment variable the config's ``key`` names."""
     value = os.environ.get(env, "").strip()
     if not value:
         raise CredentialError(
             f"source {source!r}: the environment variable {env} is empty; set it to "
-            "the source's token (the config's `token_env` names the variable)"
+            f"the source's credential (the config's `{key}` names the variable)"
         )
     return value
 
@@ -147,6 +150,7 @@ class SourceClient:
             response, problem = self._send(method, path, params, json)
             if response is not None:
                 if response.status_code in accept:
+                    self._refreshed = False
                     return response.status_code, _decode(
                         self.source, method, path, response
                     )
@@ -189,6 +193,13 @@ class SourceClient:
             self._refreshed = True
             self.client.headers.update(self.refresh())
             return 0.0
+        if status == 403 and LIMIT_EXHAUSTED in response.text:
+            raise SourceError(
+                f"source {self.source!r}: the vendor's daily API allowance is used up "
+                f"({method} {path}: {_excerpt(response)}); the next sync after it "
+                "resets will go on, or ask the vendor's admin for a higher limit",
+                retriable=True,
+            )
         if status in (401, 403):
             raise CredentialError(
                 f"source {self.source!r}: the vendor refused the credential "
@@ -276,8 +287,16 @@ def _excerpt(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:BODY_SHOWN] or "no body"
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]  # Stripe, Google: {"error": {"message": ...}}
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        body = body[0]  # Salesforce: [{"message": ..., "errorCode": ...}]
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])[:BODY_SHOWN]
+        code = body.get("errorCode")
+        text = (
+            f"{code}: {body['message']}" if isinstance(code, str) else body["message"]
+        )
+        return str(text)[:BODY_SHOWN]
     return response.text[:BODY_SHOWN]
 
 

@@ -17,6 +17,13 @@ from datetime import UTC, datetime
 
 import httpx
 from rich.console import Console
+from rich.progress import (
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy import Engine, text, update
 
 from context.clock import Clock
@@ -35,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 OUTCOMES = ("new", "updated", "unchanged", "rejected")
 ANALYZE_AFTER = 1000  # new rows in one table that make its statistics stale
+PROGRESS_STEP = 100  # records between two updates of the progress display
 ERROR_LIMIT = 300  # database errors quote whole statements; the log has them all
 
 
@@ -75,11 +83,28 @@ def sync(
     "now" the clock is fixed at. ``transport`` answers live sources' requests
     instead of the network (a stand-in)."""
     sources = _selected(config, only)
-    results = [
-        _sync_source(engine, config, source, clock, transport) for source in sources
-    ]
-    print_summary(console or Console(), results)
+    console = console or Console()
+    with _progress(console) as progress:
+        results = [
+            _sync_source(engine, config, source, clock, transport, progress)
+            for source in sources
+        ]
+    print_summary(console, results)
     return results
+
+
+def _progress(console: Console) -> Progress:
+    """A live count of records read per source on a terminal; elsewhere nothing
+    (the log has a line per request, with ``-v`` or under ``serve``)."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,.0f} records read"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 def _selected(config: Config, only: Sequence[str] | None) -> list[SourceConfig]:
@@ -94,14 +119,16 @@ def _sync_source(
     source: SourceConfig,
     clock: Clock,
     transport: httpx.BaseTransport | None,
+    progress: Progress,
 ) -> SourceResult:
     result = SourceResult(source.name, source.label)
+    task = progress.add_task(source.label, total=None)
     loader = Loader(engine, clock)
     started = time.monotonic()
     state = SyncState(cursor=read_cursor(engine, source.name), transport=transport)
     try:
         records = read_source(source, config.data_root, clock, state)
-        loader.load(_divert(records, loader.report))
+        loader.load(_divert(records, loader.report, progress, task))
     except (SourceError, ConfigError) as error:
         result.error = str(error)
     except Exception as error:  # the boundary: one broken source must not stop the rest
@@ -130,15 +157,23 @@ def _sync_source(
 
 
 def _divert(
-    items: Iterable[Record | Rejection], report: LoadReport
+    items: Iterable[Record | Rejection],
+    report: LoadReport,
+    progress: Progress,
+    task: TaskID,
 ) -> Iterator[Record]:
     """Pass records on to the loader; count a source's own rejections in its report."""
+    read = 0
     for item in items:
+        read += 1
+        if read % PROGRESS_STEP == 0:
+            progress.update(task, completed=read)
         if isinstance(item, Rejection):
             report.counts[(item.source, item.kind)]["rejected"] += 1
             report.rejections.append(item)
         else:
             yield item
+    progress.update(task, completed=read)
 
 
 def _collect(result: SourceResult, report: LoadReport) -> None:

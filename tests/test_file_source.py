@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import textwrap
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -588,3 +589,20 @@ def test_synthetic_source_runs_through_the_registry(
 
     assert result.error is None
     assert result.counts["account"]["new"] == 3
+
+
+def test_a_terminal_sees_records_counted_as_they_are_read(
+    engine: Engine, tmp_path: Path
+) -> None:
+    config = write(
+        tmp_path,
+        "foresight.yml",
+        "sources:\n  - {name: demo, label: Demo CRM, kind: synthetic, accounts: 3}\n",
+    )
+    screen, pipe = io.StringIO(), io.StringIO()
+    for output, terminal in ((screen, True), (pipe, False)):
+        console = Console(file=output, force_terminal=terminal, width=100)
+        sync(engine, load_config(config), Clock(), console=console)
+
+    assert re.search(r"Demo CRM\s+\d[\d,]* records read", screen.getvalue())
+    assert "records read" not in pipe.getvalue()

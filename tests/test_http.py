@@ -162,6 +162,66 @@ def test_client_error_says_what_the_vendor_said() -> None:
         api.get("/things")
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"error": {"message": "No such customer: 'cus_9'"}}, "No such customer"),
+        (
+            [{"message": "unexpected token: AND", "errorCode": "MALFORMED_QUERY"}],
+            "MALFORMED_QUERY: unexpected token: AND",
+        ),
+    ],
+)
+def test_nested_vendor_errors_are_quoted_plainly(body: object, said: str) -> None:
+    api = client(answers(httpx.Response(400, json=body)), [])
+    with pytest.raises(SourceError, match=f"refused with HTTP 400: {said}"):
+        api.get("/things")
+
+
+def test_used_up_daily_allowance_is_a_limit_not_a_credential() -> None:
+    body = [
+        {
+            "message": "TotalRequests Limit exceeded.",
+            "errorCode": "REQUEST_LIMIT_EXCEEDED",
+        }
+    ]
+    api = client(answers(httpx.Response(403, json=body)), [])
+    with pytest.raises(SourceError) as raised:
+        api.get("/query")
+    assert not isinstance(raised.value, CredentialError)
+    assert raised.value.retriable
+    assert "daily API allowance is used up" in str(raised.value)
+    assert "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded." in str(raised.value)
+
+
+def test_an_expired_token_is_refreshed_once_per_expiry() -> None:
+    expired = httpx.Response(401, json={"message": "expired"})
+    ok = httpx.Response(200, json={"ok": True})
+    queue = [expired, ok, expired, ok, expired, expired]
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return queue.pop(0)
+
+    refreshed = iter(range(1, 10))
+    api = client(handler, [], attempts=5)
+    api.refresh = lambda: {"Authorization": f"Bearer fresh-{next(refreshed)}"}
+
+    assert api.get("/a") == {"ok": True}
+    assert api.get("/b") == {"ok": True}  # expired again later: refreshed again
+    with pytest.raises(CredentialError, match="expired"):
+        api.get("/c")  # the new token refused at once: not refreshed in a loop
+    assert seen == [
+        "Bearer s3cret",
+        "Bearer fresh-1",
+        "Bearer fresh-1",
+        "Bearer fresh-2",
+        "Bearer fresh-2",
+        "Bearer fresh-3",
+    ]
+
+
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A loopback port that accepts connections and never answers."""

@@ -505,3 +505,26 @@ def test_customer_joins_the_crm_account_it_names(
         )
     assert invoice_account == company.id
     assert named == 1
+
+
+def test_customer_with_nothing_stronger_joins_a_crm_account_by_its_name(
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stand_in: StandIn,
+) -> None:
+    """No metadata link and no shared domain: a unique equal name is the last
+    resort, and the CRM account gains the customer's domain."""
+    monkeypatch.setenv("STRIPE_API_KEY", KEY)
+    (tmp_path / "companies.csv").write_text("id,name,domain\nc-9,東京 KK,\n")
+    path = tmp_path / "foresight.yml"
+    path.write_text(CONFIG.replace("sources:\n", "sources:\n" + CRM.lstrip("\n")))
+
+    crm, stripe = run(engine, load_config(path), stand_in)
+
+    assert crm.error is None and stripe.error is None, stripe.error
+    with engine.connect() as connection:
+        tokyo = connection.execute(
+            select(Account.source, Account.domain).where(Account.name == "東京 KK")
+        ).all()
+    assert [tuple(row) for row in tokyo] == [("crm", "tokyo-kk.example")]

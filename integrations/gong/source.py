@@ -100,8 +100,10 @@ def _page_records(
 
 
 def _basic(source: GongSource) -> str:
-    key = read_secret(source.name, source.access_key_env)
-    secret = read_secret(source.name, source.access_key_secret_env)
+    key = read_secret(source.name, source.access_key_env, "access_key_env")
+    secret = read_secret(
+        source.name, source.access_key_secret_env, "access_key_secret_env"
+    )
     token = base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
     return f"Basic {token}"
 

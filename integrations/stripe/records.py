@@ -79,7 +79,7 @@ def customer(
         fields["extra"] = extra
         if deleted_at is not None:
             fields["deleted_at"] = deleted_at
-        record = Record("account", source, record_id, fields)
+        record = Record("account", source, record_id, fields, join_by_name=True)
         record.links = _links(raw.get("metadata"), links)
         return record
 

@@ -109,7 +109,7 @@ def read_stripe(
     """Customers, subscriptions and invoices, all of them or those changed since
     the cursor; ``state.next_cursor`` is set once all are handed over."""
     del clock  # Stripe's times are real times, whatever "now" the config fixes
-    key = read_secret(source.name, source.api_key_env)
+    key = read_secret(source.name, source.api_key_env, "api_key_env")
     headers = {
         "Authorization": f"Bearer {key}",
         "Stripe-Version": source.api_version,
