@@ -23,13 +23,10 @@ from zoneinfo import ZoneInfo
 
 from context.records import AnyRef, Match, Record, Ref, Rejection, RepRef
 from integrations.files.values import BadValue, read_datetime, read_decimal, read_int
+from integrations.vendor_values import Malformed
 
 UTC_ZONE = ZoneInfo("UTC")
 TITLE_LIMIT = 500  # the store's String(500) for conversation titles and subjects
-
-
-class Malformed(ValueError):
-    """A Gong object that cannot become a record; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
@@ -30,6 +30,7 @@ from integrations.http import (
     read_secret,
 )
 from integrations.source import SyncState
+from integrations.vendor_values import cursor_time
 
 logger = logging.getLogger(__name__)
 
@@ -123,15 +124,7 @@ def _latest(newest: datetime | None, calls: Sequence[records.Call]) -> datetime 
 
 def _started(cursor: dict[str, Any] | None) -> datetime | None:
     """The stored cursor; anything unreadable means a first sync."""
-    value = (cursor or {}).get("started")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        logger.warning("unreadable Gong cursor %r; reading from since_days", value)
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return cursor_time((cursor or {}).get("started"), "Gong")
 
 
 SETTINGS = GongSource

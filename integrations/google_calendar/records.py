@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from context.records import AnyRef, Match, Record, Ref, Rejection, RepRef
 from integrations.files.values import BadValue, read_datetime
+from integrations.vendor_values import Malformed
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ NOT_PEOPLE = (
 )
 # Event types that are not meetings (a rep's office/home day, blocked focus time).
 NOT_MEETINGS = frozenset({"workingLocation", "focusTime"})
-
-
-class Malformed(ValueError):
-    """An event that cannot become a meeting; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from typing import Any
 
 from context.records import AnyRef, Record, Ref, Rejection
 from integrations.hubspot.bodies import first_line, plain_text
-from integrations.hubspot.records import clean_text, convert, moment
+from integrations.hubspot.records import clean_text, convert
+from integrations.vendor_values import moment
 
 logger = logging.getLogger(__name__)
 

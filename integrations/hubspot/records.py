@@ -11,25 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from context.records import AnyRef, Record, Ref, Rejection, RepRef
 from integrations.files.values import (
     BadValue,
-    read_date,
-    read_datetime,
-    read_int,
-    read_money,
 )
 from integrations.hubspot.client import Stage
+from integrations.vendor_values import Malformed
+from integrations.vendor_values import day as _day
+from integrations.vendor_values import money as _money
+from integrations.vendor_values import whole as _whole
 
 logger = logging.getLogger(__name__)
 
-UTC_ZONE = ZoneInfo("UTC")
-MONEY_PLACES, MONEY_DIGITS = 2, 14  # the store's Numeric(16, 2)
 
 COMPANY_PROPERTIES = (
     "name",
@@ -64,10 +59,6 @@ DEAL_PROPERTIES = (
     "hs_lastmodifieddate",
     "hs_merged_object_ids",
 )
-
-
-class Malformed(ValueError):
-    """A HubSpot object that cannot become a record; the message says why."""
 
 
 def owner_rep(source: str, owner: Mapping[str, Any]) -> Record:
@@ -194,38 +185,6 @@ def _owner_ref(
 def _owner_name(owner: Mapping[str, Any]) -> str | None:
     parts = [clean_text(owner.get("firstName")), clean_text(owner.get("lastName"))]
     return " ".join(p for p in parts if p) or None
-
-
-def moment(value: Any, where: str, name: str) -> datetime | None:
-    """B27: ISO time, bare date or epoch; an unreadable one is logged and left out."""
-    try:
-        return read_datetime(value, UTC_ZONE)
-    except BadValue as error:
-        logger.warning("%s: %s left empty: %s", where, name, error)
-        return None
-
-
-def _money(value: Any) -> Decimal | None:
-    try:
-        return read_money(value, MONEY_PLACES, MONEY_DIGITS)
-    except BadValue as error:
-        raise Malformed(f"amount: {error}") from None
-
-
-def _whole(value: Any, name: str) -> int | None:
-    try:
-        return read_int(value)
-    except BadValue as error:
-        raise Malformed(f"{name}: {error}") from None
-
-
-def _day(value: Any, where: str, name: str) -> date | None:
-    """B27: ISO time, bare date or epoch; an unreadable one is logged and left out."""
-    try:
-        return read_date(value, UTC_ZONE)
-    except BadValue as error:
-        logger.warning("%s: %s left empty: %s", where, name, error)
-        return None
 
 
 def clean_text(value: Any) -> str | None:

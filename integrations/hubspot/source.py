@@ -31,6 +31,7 @@ from integrations.hubspot import engagements, records
 from integrations.hubspot.client import HubSpotApi
 from integrations.hubspot.reading import PortalRead
 from integrations.source import SyncState
+from integrations.vendor_values import cursor_time
 
 logger = logging.getLogger(__name__)
 
@@ -94,15 +95,7 @@ def read_hubspot(
 
 
 def _since(value: Any) -> datetime | None:
-    """The stored cursor of one object type; anything unreadable means read all."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        logger.warning("unreadable HubSpot cursor %r; reading everything", value)
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return cursor_time(value, "HubSpot")
 
 
 SETTINGS = HubSpotSource

@@ -15,23 +15,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from context.records import AnyRef, Record, Ref, Rejection, RepRef
-from integrations.files.values import (
-    BadValue,
-    read_date,
-    read_datetime,
-    read_int,
-    read_money,
-)
+from integrations.files.values import BadValue, read_datetime
+from integrations.vendor_values import Malformed
+from integrations.vendor_values import day as _day
+from integrations.vendor_values import moment as _moment
+from integrations.vendor_values import money as _money
+from integrations.vendor_values import whole as _whole
 
 logger = logging.getLogger(__name__)
 
 UTC_ZONE = ZoneInfo("UTC")
-MONEY_PLACES, MONEY_DIGITS = 2, 14  # the store's Numeric(16, 2)
 # Key prefixes of Salesforce ids: what a polymorphic WhatId / WhoId points at.
 ACCOUNT_PREFIX, CONTACT_PREFIX, OPPORTUNITY_PREFIX = "001", "003", "006"
 HISTORY_FIELDS = {"StageName": "stage", "Amount": "amount", "CloseDate": "close_date"}
@@ -42,10 +39,6 @@ ACTIVITY_KINDS = {
     "call": "call",
     "meeting": "meeting",
 }
-
-
-class Malformed(ValueError):
-    """A Salesforce record that cannot become a store record; the message says why."""
 
 
 Builder = Callable[[str, Mapping[str, Any]], Record]
@@ -128,7 +121,8 @@ def field_change(source: str, raw: Any) -> Record | Rejection:
     def build(record_id: str, row: Mapping[str, Any]) -> Record:
         name = HISTORY_FIELDS.get(str(row.get("Field")))
         deal_id = _text(row.get("OpportunityId"))
-        changed_at = _moment(row.get("CreatedDate"), "CreatedDate")
+        where = f"OpportunityFieldHistory {record_id}"
+        changed_at = _moment(row.get("CreatedDate"), where, "CreatedDate")
         if name is None or deal_id is None or changed_at is None:
             raise Malformed("the change lacks its field, opportunity or time")
         fields = {
@@ -155,7 +149,7 @@ def task(source: str, raw: Any) -> Record | Rejection:
             "occurred_at": (
                 _at_midnight(due)
                 if due is not None
-                else _moment(row.get("CreatedDate"), "CreatedDate")
+                else _moment(row.get("CreatedDate"), where, "CreatedDate")
             ),
             **_removal(row, record_id),
         }
@@ -171,7 +165,7 @@ def event(source: str, raw: Any) -> Record | Rejection:
         where = f"Event {record_id}"
         day = _day(row.get("ActivityDate"), where, "ActivityDate")
         start = _moment(
-            row.get("ActivityDateTime") or row.get("StartDateTime"), "start"
+            row.get("ActivityDateTime") or row.get("StartDateTime"), where, "start"
         )
         kind = _activity_kind(row.get("EventSubtype"), row.get("Type"), "meeting")
         fields = {
@@ -220,7 +214,9 @@ def _removal(row: Mapping[str, Any], record_id: str) -> dict[str, Any]:
     if row.get("IsDeleted") is not True:
         return {}
     fields: dict[str, Any] = {
-        "deleted_at": _moment(row.get("SystemModstamp"), "SystemModstamp")
+        "deleted_at": _moment(
+            row.get("SystemModstamp"), f"deleted {record_id}", "SystemModstamp"
+        )
     }
     if fields["deleted_at"] is None:
         raise Malformed("the deleted record does not say when it was deleted")
@@ -298,37 +294,6 @@ def _history_value(name: str, value: Any) -> str | None:
         day = _day(value, "OpportunityFieldHistory", "close date")
         return None if day is None else day.isoformat()
     return _text(value)
-
-
-def _money(value: Any, name: str) -> Decimal | None:
-    try:
-        return read_money(value, MONEY_PLACES, MONEY_DIGITS)
-    except BadValue as error:
-        raise Malformed(f"{name}: {error}") from None
-
-
-def _whole(value: Any, name: str) -> int | None:
-    try:
-        return read_int(value)
-    except BadValue as error:
-        raise Malformed(f"{name}: {error}") from None
-
-
-def _day(value: Any, where: str, name: str) -> date | None:
-    """B27: an unreadable date is logged and left empty, the record still loads."""
-    try:
-        return read_date(value, UTC_ZONE)
-    except BadValue as error:
-        logger.warning("%s: %s left empty: %s", where, name, error)
-        return None
-
-
-def _moment(value: Any, name: str) -> datetime | None:
-    try:
-        return read_datetime(value, UTC_ZONE)
-    except BadValue as error:
-        logger.warning("%s left empty: %s", name, error)
-        return None
 
 
 def _at_midnight(day: date) -> datetime:

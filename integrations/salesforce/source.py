@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -25,6 +25,7 @@ from integrations.salesforce import records, soql
 from integrations.salesforce.auth import DEFAULT_TOKEN_URL, credentials, renewer
 from integrations.salesforce.client import SalesforceApi
 from integrations.source import SyncState
+from integrations.vendor_values import cursor_time
 
 logger = logging.getLogger(__name__)
 
@@ -213,15 +214,7 @@ def _scope(source: SalesforceSource, listing: Listing) -> list[str]:
 
 
 def _since(value: Any) -> datetime | None:
-    """The stored cursor of one object; anything unreadable means read all."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        logger.warning("unreadable Salesforce cursor %r; reading everything", value)
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return cursor_time(value, "Salesforce")
 
 
 SETTINGS = SalesforceSource

@@ -19,6 +19,7 @@ from typing import Any
 
 from context.identity import company_domain
 from context.records import AnyRef, Record, Ref, Rejection
+from integrations.vendor_values import Malformed
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +47,6 @@ FREQUENCY = {
     ("year", 1): "annual",
 }
 ENDED = frozenset({"canceled", "incomplete_expired"})
-
-
-class Malformed(ValueError):
-    """A Stripe object that cannot become a record; the message says why."""
 
 
 def customer(
