@@ -125,6 +125,7 @@ def read_source(
         return kind.read_live(source, state, clock)
     if kind.read is None:
         raise ConfigError(f"source kind {source.kind!r} has no reader")
+    state.complete = True  # an export is the whole of what the source holds
     return kind.read(source, data_root, clock)
 
 

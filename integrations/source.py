@@ -55,12 +55,15 @@ class SyncState:
     ``cursor`` is what the last successful sync left (None: read everything). The
     reader sets ``next_cursor`` once it has handed over every record; the sync
     stores it only after the loader has committed them. ``transport`` replaces the
-    network, for a stand-in in tests.
+    network, for a stand-in in tests. File-like sources are always ``complete``.
     """
 
     cursor: dict[str, Any] | None = None
     next_cursor: dict[str, Any] | None = None
     transport: httpx.BaseTransport | None = None
+    # Set by the reader: it read the whole of the source (a first sync, a listing
+    # after an expired cursor), so a stored row it did not see is gone there.
+    complete: bool = False
 
 
 class LiveReader(Protocol):

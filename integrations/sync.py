@@ -137,7 +137,7 @@ def _sync_source(
         result.error = f"unexpected {type(error).__name__}: {text[:ERROR_LIMIT]}"
     result.finished_at = datetime.now(UTC)
     _collect(result, loader.report)
-    if result.error is None and state.cursor is None:
+    if result.error is None and state.complete:
         # An incremental sync sees only what changed: the rest is not missing.
         result.missing = _mark_gone(engine, source.name, result.started_at)
     _record_run(engine, result)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select
 
 from context.clock import Clock
 from context.models import (
@@ -24,6 +24,7 @@ from context.models import (
     ConversationTurn,
     Person,
     Rep,
+    SourceState,
 )
 from context.source_state import read_cursor
 from integrations.config import Config, load_config
@@ -464,3 +465,25 @@ def test_parties_are_matched_to_crm_accounts_and_people(
     assert tuple(call) == (acme,)
     assert tuple(touch) == (acme, dana)
     assert tuple(globex) == (None,)  # nobody at globex.example in the CRM
+
+
+def test_a_windowed_read_never_marks_older_calls_deleted(
+    engine: Engine, config: Config, gong: GongStandIn
+) -> None:
+    """Gong is read from a start time, never whole: a call outside the window
+    (or gone from the listing) is not taken for deleted, even without a cursor."""
+    run(engine, config, gong)
+    gong.calls = gong.calls[:-3]
+    with engine.begin() as connection:
+        connection.execute(delete(SourceState))
+
+    (result,) = run(engine, config, gong)
+
+    assert result.error is None and result.missing == {}
+    with engine.connect() as connection:
+        marked = connection.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.deleted_at.is_not(None))
+        )
+    assert marked == 0

@@ -392,6 +392,28 @@ def test_cursor_older_than_the_events_lists_again(
     assert after is not None and after["events_from"] > cursor["events_from"]
 
 
+def test_a_customer_gone_while_its_events_expired_is_marked_by_the_listing(
+    engine: Engine, config: Config, stand_in: StandIn
+) -> None:
+    """No ``customer.deleted`` event is left after a month: the full listing is
+    the whole account, so a customer it no longer has was deleted."""
+    run(engine, config, stand_in)
+    stand_in.objects["customers"].remove(stand_in.find("customers", NAMELESS))
+    old = datetime.now(UTC) - timedelta(days=31)
+    record_success(
+        engine, "stripe", old, 0, {"events_from": int(old.timestamp()), "seen": []}
+    )
+
+    (result,) = run(engine, config, stand_in)
+
+    assert result.error is None, result.error
+    assert result.missing == {"account": 1}
+    assert stored(engine, Account, NAMELESS).deleted_at is not None
+    assert stored(engine, Account, TOKYO).deleted_at is None
+    (result,) = run(engine, config, stand_in)  # events again: nothing more marked
+    assert result.missing == {}
+
+
 def test_rate_limits_outages_and_timeouts_are_retried(
     engine: Engine, config: Config, stand_in: StandIn
 ) -> None:

@@ -82,16 +82,20 @@ def read_hubspot(
             yield from (records.owner_rep(source.name, o) for o in owners.values())
         portal = PortalRead(source.name, api, owners, api.stages(), started)
         cursor = dict(state.cursor or {})
+        listed = []
         for object_type, stamp, properties in OBJECTS:
             since = _since(cursor.get(object_type))
+            listed.append(since is None)
             yield from portal.crm_objects(object_type, stamp, properties, since)
             cursor[object_type] = (started - INDEX_LAG).isoformat()
         yield from portal.deal_history()
         for object_type, spec in engagements.TYPES.items():
             since = _since(cursor.get(object_type))
+            listed.append(since is None)
             yield from portal.activities(object_type, spec.properties(), since)
             cursor[object_type] = (started - INDEX_LAG).isoformat()
     state.next_cursor = cursor
+    state.complete = all(listed)
 
 
 def _since(value: Any) -> datetime | None:

@@ -158,12 +158,15 @@ def read_salesforce(
         client = SourceClient(source.name, http, policy, found.hint(), refresh=renew)
         api = SalesforceApi(client, source.api_version)
         cursor = dict(state.cursor or {})
+        listed = []
         for listing in listings(source):
             since = _since(cursor.get(listing.sobject))
+            listed.append(since is None)
             newest = yield from _read(source, api, listing, since)
             if newest is not None:
                 cursor[listing.sobject] = newest.isoformat()
     state.next_cursor = cursor
+    state.complete = all(listed)
 
 
 def _read(

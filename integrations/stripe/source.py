@@ -130,6 +130,7 @@ def read_stripe(
         else:
             cursor = yield from _changes(source, api, since, seen)
     state.next_cursor = cursor
+    state.complete = since is None
 
 
 def _everything(source: StripeSource, api: StripeApi) -> Iterator[Record | Rejection]:

@@ -107,6 +107,8 @@ def read_warehouse(
     if failures:
         raise SourceError(f"source {source.name!r}: " + "; ".join(failures))
     state.next_cursor = {"queries": marks}
+    # Without a cursor a query reads its whole result: rows it lost are gone.
+    state.complete = not any(query.cursor for query in source.queries)
 
 
 class QueryFailed(SourceError):
