@@ -77,7 +77,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    _logging(args.verbose or args.command == "serve")
+    # A sync nobody watches (cron, CI) logs a line per request instead of the
+    # progress display a terminal gets.
+    unwatched = args.command == "sync" and not sys.stderr.isatty()
+    _logging(args.verbose or args.command == "serve" or unwatched)
     console = Console()
     try:
         return _run(args, Settings(), console)

@@ -20,6 +20,8 @@ from context.clock import Clock
 from context.models import Account, Meeting, MeetingAttendee, Person, Rep
 from context.source_state import read_cursor
 from integrations.config import Config, load_config
+from integrations.errors import ConfigError
+from integrations.google_calendar.source import GoogleCalendarSource
 from integrations.sync import SourceResult, sync
 from tests.google_calendar_stand_in import (
     CLIENT_ID,
@@ -507,13 +509,213 @@ def test_attendee_dropping_a_meeting_does_not_cancel_it(
 ) -> None:
     run(engine, config, google)
     dropped = google.find(BEN, SHARED)
-    dropped["status"] = "cancelled"  # Ben removed it; Ana, its organiser, did not
+    dropped.update(status="cancelled", updated=LEFT)  # Ben removed it; Ana did not
     google.put(BEN, dropped)
     google.put(BEN, {"id": "globex-call-1", "status": "cancelled"})
 
     result = run(engine, config, google)
 
+    assert counts(result) == {"meeting": {"updated": 1}, "attendee": {"updated": 1}}
+    assert stored(engine, SHARED) == (
+        None,
+        {ANA: None, BEN: LEFT_AT, "zoe@acme.test": None},
+    )
+    assert meetings(engine)["globex-call-1"].deleted_at == NOW  # only its id came
+
+
+def test_organiser_cancelling_deletes_the_meeting_whatever_a_rep_copy_says(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    run(engine, config, google)
+    cancelled = google.find(ANA, SHARED)
+    cancelled.update(status="cancelled", updated=LEFT)  # Ana, its organiser
+    google.put(ANA, cancelled)
+    stale = google.find(BEN, SHARED)
+    stale["summary"] = "Renamed"  # Ben's copy, not yet told, changed in between
+    google.put(BEN, stale)
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert stored(engine, SHARED) == (
+        LEFT_AT,
+        {ANA: None, BEN: None, "zoe@acme.test": None},
+    )
+
+
+BUYER = "buyer@acme.test"
+LEFT = "2026-03-12T13:00:00.000Z"
+LEFT_AT = datetime(2026, 3, 12, 13, 0, tzinfo=UTC)
+CALLED_OFF = "2026-03-12T13:30:00.000Z"
+CALLED_OFF_AT = datetime(2026, 3, 12, 13, 30, tzinfo=UTC)
+
+
+def external_meeting(google: Calendars) -> dict[str, Any]:
+    """evt123: organised by a buyer at Acme, both reps invited; in both calendars."""
+    raw: dict[str, Any] = _event(
+        "evt123", "Acme demo", {"dateTime": "2026-03-18T09:30:00"}, "Tokyo"
+    )
+    raw["organizer"] = {"email": BUYER}
+    raw["attendees"] = [
+        {"email": BUYER, "organizer": True, "responseStatus": "accepted"},
+        {"email": BEN, "responseStatus": "accepted"},
+        {"email": ANA, "responseStatus": "accepted"},
+    ]
+    google.put(ANA, raw)
+    google.put(BEN, raw)
+    return raw
+
+
+def in_order(config: Config, path: Path, calendars: list[str]) -> Config:
+    """The same config with the calendars read in another order."""
+    text = path.read_text().replace(
+        f"calendars: [{ANA}, {BEN}]", f"calendars: [{', '.join(calendars)}]"
+    )
+    path.write_text(text)
+    return load_config(path)
+
+
+def stored(
+    engine: Engine, event_id: str
+) -> tuple[datetime | None, dict[str, datetime | None]]:
+    """A meeting's deleted_at and each attendee's, by lower-cased e-mail."""
+    with engine.connect() as connection:
+        meeting = connection.execute(
+            select(Meeting.id, Meeting.deleted_at).where(Meeting.source_id == event_id)
+        ).one()
+        rows = connection.execute(
+            select(MeetingAttendee.email, MeetingAttendee.deleted_at).where(
+                MeetingAttendee.meeting_id == meeting.id
+            )
+        ).all()
+    return _utc(meeting.deleted_at), {str(e).lower(): _utc(d) for e, d in rows}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive UTC, PostgreSQL an aware time."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "order", [[BEN, ANA], [ANA, BEN]], ids=["ben-first", "ana-first"]
+)
+@pytest.mark.parametrize("ana", ["live", "unchanged"])
+def test_rep_leaving_an_external_meeting_removes_only_that_rep(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    tmp_path: Path,
+    order: list[str],
+    ana: str,
+) -> None:
+    config = in_order(config, tmp_path / "foresight.yml", order)
+    raw = external_meeting(google)
+    run(engine, config, google)
+    google.put(BEN, {**raw, "status": "cancelled", "updated": LEFT})
+    if ana == "live":  # Ana's copy changed too, so the sync token returns it
+        google.put(ANA, {**raw, "summary": "Acme demo (agenda)"})
+    google.calls.clear()
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert all("syncToken" in q for q in google.listed(ANA) + google.listed(BEN))
+    if ana == "live":  # Ana's copy lists Ben too; Ben's copy removes him after
+        assert counts(result) == {
+            "meeting": {"updated": 1},
+            "attendee": {"unchanged": 3, "updated": 1},
+        }
+    else:
+        assert counts(result) == {"attendee": {"updated": 1}}
+    assert stored(engine, "evt123") == (
+        None,
+        {BUYER: None, ANA: None, BEN: LEFT_AT},
+    )
+    title = "Acme demo (agenda)" if ana == "live" else "Acme demo"
+    assert meetings(engine)["evt123"].title == title
+
+
+@pytest.mark.parametrize(
+    "order", [[BEN, ANA], [ANA, BEN]], ids=["ben-first", "ana-first"]
+)
+def test_external_meeting_cancelled_for_every_rep_is_deleted(
+    engine: Engine, config: Config, google: Calendars, tmp_path: Path, order: list[str]
+) -> None:
+    config = in_order(config, tmp_path / "foresight.yml", order)
+    raw = external_meeting(google)
+    run(engine, config, google)
+    google.put(ANA, {**raw, "status": "cancelled", "updated": CALLED_OFF})
+    google.put(BEN, {**raw, "status": "cancelled", "updated": LEFT})
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
     assert counts(result) == {"meeting": {"updated": 1}}
+    assert stored(engine, "evt123") == (
+        CALLED_OFF_AT,
+        {BUYER: None, ANA: None, BEN: None},
+    )
+
+
+def test_external_meeting_cancelled_after_a_rep_left_it_is_deleted(
+    engine: Engine, config: Config, google: Calendars
+) -> None:
+    raw = external_meeting(google)
+    run(engine, config, google)
+    google.put(BEN, {**raw, "status": "cancelled", "updated": LEFT})
+    run(engine, config, google)
+    declined = [
+        {**a, "responseStatus": "declined"} if a["email"] == BEN else a
+        for a in raw["attendees"]
+    ]  # removing an invite declines it; Ben's copy is not returned again
+    google.put(
+        ANA,
+        {**raw, "attendees": declined, "status": "cancelled", "updated": CALLED_OFF},
+    )
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert stored(engine, "evt123") == (
+        CALLED_OFF_AT,
+        {BUYER: None, ANA: None, BEN: LEFT_AT},
+    )
+
+
+def test_configured_domains_and_calendars_are_trimmed_and_lower_cased(
+    engine: Engine, google: Calendars, tmp_path: Path, config: Config
+) -> None:
+    path = tmp_path / "foresight.yml"
+    text = path.read_text().replace(
+        f"calendars: [{ANA}, {BEN}]", f'calendars: [" Ana@OurCo.test ", {BEN}, {ANA}]'
+    )
+    path.write_text(text.replace("[ourco.test]", '[ourco.test, " OurCo.io "]'))
+    (tmp_path / "accounts.csv").write_text(
+        "name,domain\nAcme,acme.test\nOurCo,ourco.io\n"
+    )
+    config = load_config(path)
+    source = config.source("calendar")
+    assert isinstance(source, GoogleCalendarSource)
+    assert (source.calendars, source.internal_domains) == (
+        [ANA, BEN],
+        ["ourco.test", "ourco.io"],
+    )
+    for who in ("sam@ourco.io", "Kim@EU.OurCo.io"):  # subdomains are ours too
+        raw = _event(who, "Internal", {"dateTime": "2026-03-17T09:30:00"}, "Tokyo")
+        raw["attendees"] = [{"email": ANA}, {"email": who}]
+        google.put(ANA, raw)
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
     found = meetings(engine)
-    assert found[SHARED].deleted_at is None
-    assert found["globex-call-1"].deleted_at is not None
+    assert found["sam@ourco.io"].account_id is None  # Sam is one of us
+    assert found["Kim@EU.OurCo.io"].account_id is None
+    cursor = read_cursor(engine, "calendar")
+    assert cursor is not None and sorted(cursor["calendars"]) == [ANA, BEN]
+
+    path.write_text(text.replace("[ourco.test]", '[ourco.test, " "]'))
+    with pytest.raises(ConfigError, match="an empty domain"):
+        load_config(path)

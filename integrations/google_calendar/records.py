@@ -10,6 +10,34 @@ event is only guaranteed to carry its id.
 Times come as ``dateTime`` with an offset, or, for all-day events, a bare
 ``date`` (CASES B29): that is the day's midnight in the event's (else the
 calendar's) time zone, and the end date is exclusive. Both are stored in UTC.
+
+Cancellations. Each rep's calendar holds its own copy of a shared event, and a
+copy comes back ``cancelled`` both when the event was called off and when only
+that rep removed it (deleted or declined and deleted an invite). So a cancelled
+copy is held until the sync has read every calendar (``settle``), and then:
+
+- the organiser's own copy, when the organiser is one of the calendars read, is
+  the event itself: cancelled there, the meeting is marked deleted (whatever a
+  rep's not yet updated copy says);
+- otherwise a live copy seen in the same sync wins, whichever calendar came
+  first: the meeting stays and each calendar whose copy was cancelled loses only
+  its owner's attendee row (marked deleted);
+- with no live copy, the meeting is marked deleted only when every one of our
+  calendars that holds the event came back cancelled in this sync. Holding it:
+  the calendars that returned it, the organiser when it is one of our calendars,
+  and our calendars among the invitees of the cancelled copies, except those who
+  declined (removing an invite declines it). One of these that did not return
+  the event in this sync is taken to hold it still (a sync token returns only
+  what changed), so the meeting stays and only the cancelled calendars' owners
+  are removed. An external organiser who calls the meeting off cancels every
+  rep's copy at once: all of them come back cancelled and the meeting is marked
+  deleted.
+
+Google guarantees only the id on a cancelled event. A bare-id copy names no
+organiser and no invitees, so only the calendars that returned it count: with
+no live copy in the same sync the meeting is marked deleted. A rep removed from
+a meeting comes back, with the response Google lists, when a later change to the
+event lists them again.
 """
 
 from __future__ import annotations
@@ -42,7 +70,8 @@ NOT_MEETINGS = frozenset({"workingLocation", "focusTime"})
 @dataclass(frozen=True)
 class Directory:
     """Who is one of us: the calendars read (reps, in config order) and our
-    company's domains, subdomains included."""
+    company's domains, subdomains included; both as the settings normalise them
+    (``address``, ``domain``)."""
 
     calendars: tuple[str, ...]
     domains: frozenset[str]
@@ -51,7 +80,7 @@ class Directory:
     def of(cls, calendars: Sequence[str], domains: Sequence[str]) -> Directory:
         """Our domains are the configured ones plus those of the reps' calendars."""
         own = {_domain(c) for c in calendars if not _is_room(c)} - {""}
-        return cls(tuple(calendars), frozenset(d.lower() for d in domains) | own)
+        return cls(tuple(calendars), frozenset(domains) | own)
 
     def is_internal(self, email: str) -> bool:
         domain = _domain(email)
@@ -63,13 +92,27 @@ class Directory:
         )
 
 
+@dataclass(frozen=True)
+class Cancelled:
+    """One calendar's cancelled copy of an event, held until every calendar of
+    the sync is read (``settle``)."""
+
+    calendar: str
+    organizer: str | None  # lower-cased
+    invited: frozenset[str]  # invitees who did not decline, lower-cased
+    updated: datetime | None
+    origin: str
+    mark_deleted: bool  # the calendar was read before: there may be rows to mark
+
+
 @dataclass
 class Converted:
-    """What one event becomes: a meeting (or its rejection) and attendees; no
-    meeting at all for an event that is not one or a copy we must not trust."""
+    """What one event becomes: a meeting (or its rejection) and attendees, or a
+    cancelled copy to settle; nothing for an event that is not a meeting."""
 
     meeting: Record | Rejection | None = None
     attendees: list[Record | Rejection] = field(default_factory=list)
+    cancelled: Cancelled | None = None
 
 
 def event(
@@ -82,8 +125,8 @@ def event(
 ) -> Converted:
     """The records of one listed event of ``calendar`` (whose time zone is ``zone``).
 
-    ``mark_deleted``: a cancelled event marks its meeting deleted (when the calendar
-    was read before; on a first read there is nothing stored to mark).
+    ``mark_deleted``: the calendar was read before, so a cancelled copy may mark
+    stored rows deleted (on a first read there is nothing stored to mark).
     """
     event_id = raw.get("id") if isinstance(raw, dict) else None
     origin = f"event {event_id if event_id else '(no id)'} in {calendar}"
@@ -95,7 +138,7 @@ def event(
         if raw.get("eventType") in NOT_MEETINGS:
             return Converted()
         if raw.get("status") == "cancelled":
-            return _cancelled(source, raw, calendar, directory, mark_deleted, origin)
+            return Converted(cancelled=_cancelled(raw, calendar, mark_deleted, origin))
         meeting = _meeting(source, raw, calendar, zone, directory)
     except (Malformed, BadValue) as error:
         return Converted(Rejection(source, "meeting", origin, str(error)))
@@ -132,33 +175,69 @@ def _meeting(
 
 
 def _cancelled(
-    source: str,
-    raw: Mapping[str, Any],
-    calendar: str,
-    directory: Directory,
-    mark_deleted: bool,
-    origin: str,
-) -> Converted:
-    """A deletion mark, unless this copy says only that one attendee dropped it.
-
-    A rep who removes an invite sees it cancelled in their calendar while it goes
-    on in the organiser's; when we read the organiser's calendar too, theirs is the
-    copy to trust. Google guarantees only the id on a deleted event, so only
-    ``deleted_at`` is set: what was stored stays as it was.
-    """
+    raw: Mapping[str, Any], calendar: str, mark_deleted: bool, origin: str
+) -> Cancelled:
+    """What a cancelled copy tells: who organised it, who else was invited."""
     organizer = _email(raw.get("organizer"))
-    ours = {c.lower() for c in directory.calendars}
-    if (
-        organizer
-        and organizer.lower() != calendar.lower()
-        and organizer.lower() in ours
+    listed = raw.get("attendees")
+    invited = frozenset(
+        email.lower()
+        for person in (listed if isinstance(listed, list) else [])
+        if isinstance(person, dict)
+        and person.get("responseStatus") != "declined"
+        and (email := _email(person))
+    )
+    updated = read_datetime(raw["updated"], UTC_ZONE) if raw.get("updated") else None
+    return Cancelled(
+        calendar,
+        organizer.lower() if organizer else None,
+        invited,
+        updated,
+        origin,
+        mark_deleted,
+    )
+
+
+def settle(
+    source: str,
+    event_id: str,
+    copies: Sequence[Cancelled],
+    live: bool,
+    directory: Directory,
+    now: datetime,
+) -> tuple[Record | None, list[Record]]:
+    """The meeting's deletion mark, or the attendee rows the cancelled copies
+    remove, once every calendar of the sync is read (the rule: module docstring).
+
+    ``live``: a copy of the event that is not cancelled was seen in this sync.
+    Google guarantees only the id on a cancelled event, so only ``deleted_at`` is
+    set: what was stored stays as it was.
+    """
+    ours = set(directory.calendars)
+    cancelled = {c.calendar for c in copies}
+    organizer = next((c.organizer for c in copies if c.organizer), None)
+    holders = cancelled | (ours & {i for c in copies for i in c.invited})
+    if organizer in ours:
+        holders.add(organizer)
+    if (organizer in ours and organizer in cancelled) or (
+        not live and holders <= cancelled
     ):
-        return Converted()
-    if not mark_deleted:
-        return Converted()
-    when = read_datetime(raw.get("updated"), UTC_ZONE) if raw.get("updated") else None
-    fields = {"deleted_at": when or datetime.now(UTC_ZONE)}
-    return Converted(Record("meeting", source, str(raw["id"]), fields, origin=origin))
+        if not any(c.mark_deleted for c in copies):
+            return None, []
+        whens = [c.updated for c in copies if c.updated is not None]
+        fields = {"deleted_at": max(whens) if whens else now}
+        origin = copies[0].origin
+        return Record("meeting", source, event_id, fields, origin=origin), []
+    removed = []
+    for copy in copies:
+        if copy.mark_deleted and copy.calendar != organizer:
+            fields = {"deleted_at": copy.updated or now}
+            refs: dict[str, AnyRef] = {"meeting": Ref(source, event_id)}
+            record_id = _attendee_id(event_id, copy.calendar)
+            removed.append(
+                Record("attendee", source, record_id, fields, refs, copy.origin)
+            )
+    return None, removed
 
 
 def _attendees(
@@ -184,9 +263,13 @@ def _attendees(
             "meeting": Ref(source, event_id),
             "person": Match(emails=(email,)),
         }
-        record_id = f"{event_id}/{email.lower()}"
+        record_id = _attendee_id(event_id, email)
         found.append(Record("attendee", source, record_id, fields, refs, origin))
     return found
+
+
+def _attendee_id(event_id: str, email: str) -> str:
+    return f"{event_id}/{email.lower()}"
 
 
 def _rep(
@@ -199,7 +282,7 @@ def _rep(
         return organizer
     invited = {e.lower() for e in _emails(raw.get("attendees"))}
     for rep in directory.calendars:
-        if rep.lower() in invited:
+        if rep in invited:
             return rep
     return calendar if directory.is_internal(calendar) else None
 
@@ -268,6 +351,18 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.strip() or None
+
+
+def address(value: str) -> str:
+    """A configured calendar id as events name it: ``" Ana@OurCo.io "`` is
+    ``ana@ourco.io``."""
+    return value.strip().lower()
+
+
+def domain(value: str) -> str:
+    """A configured domain as ``Directory`` compares it: ``" @OurCo.io "`` is
+    ``ourco.io`` (its subdomains count too)."""
+    return value.strip().lower().lstrip("@").strip()
 
 
 def _domain(email: str) -> str:

@@ -13,11 +13,11 @@ The cursor is per calendar: ``{"calendars": {id: {"sync_token", "until"}}}``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from context.clock import Clock
 from context.records import Record, Rejection
@@ -53,6 +53,30 @@ class GoogleCalendarSource(HttpSource):
     # Google's default page is 250 events and its largest 2500.
     page_size: int = Field(250, ge=1, le=2500)
 
+    @field_validator("calendars")
+    @classmethod
+    def _calendar_ids(cls, value: list[str]) -> list[str]:
+        """Trimmed and lower-cased, as events name their attendees; once each."""
+        return _normalised(value, records.address, "calendar id")
+
+    @field_validator("internal_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return _normalised(value, records.domain, "domain")
+
+
+def _normalised(
+    values: list[str], normal: Callable[[str], str], what: str
+) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        clean = normal(value)
+        if not clean:
+            raise ValueError(f"an empty {what}")
+        if clean not in found:
+            found.append(clean)
+    return found
+
 
 def read_google_calendar(
     source: GoogleCalendarSource, state: SyncState, clock: Clock
@@ -79,12 +103,15 @@ def read_google_calendar(
             token = yield from sync.calendar(calendar, saved.get(calendar))
             if token is not None:
                 tokens[calendar] = token
+        yield from sync.settle()
     state.next_cursor = {"calendars": tokens}
 
 
 class CalendarSync:
     """One sync's reading of calendars; a meeting seen in an earlier calendar of
-    the same sync (a meeting of two reps) is handed over once."""
+    the same sync (a meeting of two reps) is handed over once. Cancelled copies
+    wait for ``settle``, after the last calendar: whether the meeting is gone or
+    only some reps left it depends on every calendar's copy."""
 
     def __init__(
         self,
@@ -98,6 +125,7 @@ class CalendarSync:
         self.directory = directory
         self.now = now
         self.seen: set[str] = set()
+        self.cancelled: dict[str, list[records.Cancelled]] = {}
 
     def calendar(self, calendar: str, saved: Mapping[str, Any] | None) -> Produced:
         """Read one calendar from its saved state; its next state."""
@@ -169,6 +197,10 @@ class CalendarSync:
             converted = records.event(
                 self.source.name, raw, calendar, zone, self.directory, mark_deleted
             )
+            if converted.cancelled is not None:
+                event_id = str(raw["id"])
+                self.cancelled.setdefault(event_id, []).append(converted.cancelled)
+                continue
             meeting = converted.meeting
             if isinstance(meeting, Record):
                 if meeting.source_id in self.seen:
@@ -178,6 +210,20 @@ class CalendarSync:
                 yield meeting
             attendees += converted.attendees
         yield from attendees
+
+    def settle(self) -> Iterator[Record]:
+        """The cancelled copies' meaning, once every calendar is read: deleted
+        meetings first, then the attendee rows of reps who left a meeting."""
+        removed: list[Record] = []
+        for event_id, copies in self.cancelled.items():
+            live = event_id in self.seen
+            meeting, left = records.settle(
+                self.source.name, event_id, copies, live, self.directory, self.now
+            )
+            if meeting is not None:
+                yield meeting
+            removed += left
+        yield from removed
 
 
 def _saved(cursor: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
