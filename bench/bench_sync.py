@@ -11,8 +11,10 @@ meetings, calls, notes and tasks). Contacts and deals are associated with a comp
 each engagement with a company, a contact and a deal; each deal has two stage changes
 in its history. Owners and deal pipelines are the recorded ones
 (``../shared/data/api_shapes``). It answers as HubSpot does: listings 100 a page with
-an ``after`` cursor, search with GTE/LT filters, ascending sort, ``total`` and the
-10,000-result cap, batch association reads, batch reads with ``propertiesWithHistory``
+an ``after`` cursor and, asked with ``associations=``, each object's associations
+inline (at most 100 per object and type, then cut off with a ``paging`` of their own),
+search with GTE/LT filters, ascending sort, ``total`` and the 10,000-result cap and
+no associations, batch association reads, batch reads with ``propertiesWithHistory``
 (at most 50 inputs), archived listings. Objects are made from their index when asked
 for, so the stand-in holds only the changed ones and adds nothing to peak memory.
 
@@ -89,6 +91,7 @@ LIST_LIMIT = 100  # HubSpot: at most 100 a page on the object listings
 SEARCH_LIMIT = 200  # and 200 on search
 SEARCH_CAP = 10_000
 HISTORY_BATCH = 50
+INLINE_CAP = 100  # associations per object and type inline in a listing
 T0 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1000)
 STEP = 37_000  # ms between the base modification times of consecutive objects
 DAY = 86_400_000
@@ -325,11 +328,17 @@ class BigPortal:
         if params.get("archived") == "true":
             return 200, {"results": []}
         wanted = [p for p in (params.get("properties") or "").split(",") if p]
+        linked = [t for t in (params.get("associations") or "").split(",") if t]
         start = int(params.get("after") or 0)
         end = min(start + limit, self.counts[object_type])
-        page: dict[str, Any] = {
-            "results": [self.item(object_type, i, wanted) for i in range(start, end)]
-        }
+        results = []
+        for index in range(start, end):
+            item = self.item(object_type, index, wanted)
+            inline = self._inline(object_type, index, linked)
+            if inline:
+                item["associations"] = inline
+            results.append(item)
+        page: dict[str, Any] = {"results": results}
         if end < self.counts[object_type]:
             page["paging"] = {"next": {"after": str(end), "link": "(stand-in)"}}
         return 200, page
@@ -361,25 +370,48 @@ class BigPortal:
             page["paging"] = {"next": {"after": str(after + limit)}}
         return 200, page
 
+    def targets(
+        self, object_type: str, index: int, to_type: str
+    ) -> list[dict[str, Any]]:
+        """An object's associations to ``to_type`` objects, as HubSpot lists them."""
+        if object_type == to_type or to_type not in TYPES:
+            return []
+        if object_type in ("contacts", "deals") and to_type == "companies":
+            target = self.company_of(object_type, index)
+        elif object_type in ("contacts", "deals", "companies"):
+            return []  # only engagements link elsewhere in this portal
+        elif to_type == "companies":
+            target = index * self.counts["companies"] // self.counts[object_type]
+        else:
+            target = index * 7 % self.counts[to_type]
+        label = f"{_singular(object_type)}_to_{_singular(to_type)}"
+        return [{"id": self.object_id(to_type, target), "type": label}]
+
+    def _inline(
+        self, object_type: str, index: int, linked: list[str]
+    ) -> dict[str, Any]:
+        """An object's ``associations`` in a listing asked for ``linked`` types:
+        only the types it has some of, each cut off at ``INLINE_CAP``."""
+        found: dict[str, Any] = {}
+        for to_type in linked:
+            targets = self.targets(object_type, index, to_type)
+            if not targets:
+                continue
+            found[to_type] = {"results": targets[:INLINE_CAP]}
+            if len(targets) > INLINE_CAP:
+                after = {"after": str(INLINE_CAP), "link": "(stand-in)"}
+                found[to_type]["paging"] = {"next": after}
+        return found
+
     def _associations(
         self, object_type: str, to_type: str, body: dict[str, Any]
     ) -> tuple[int, Any]:
         results = []
         for entry in body.get("inputs") or []:
             index = self.index_of(object_type, entry.get("id"))
-            if index is None or object_type == to_type:
-                continue
-            if object_type in ("contacts", "deals") and to_type == "companies":
-                target = self.company_of(object_type, index)
-            elif object_type in ("contacts", "deals", "companies"):
-                continue  # only engagements link elsewhere in this portal
-            elif to_type == "companies":
-                target = index * self.counts["companies"] // self.counts[object_type]
-            else:
-                target = index * 7 % self.counts[to_type]
-            label = f"{object_type[:-1]}_to_{to_type[:-1]}"
-            targets = [{"id": self.object_id(to_type, target), "type": label}]
-            results.append({"from": {"id": entry["id"]}, "to": targets})
+            targets = [] if index is None else self.targets(object_type, index, to_type)
+            if targets:
+                results.append({"from": {"id": entry["id"]}, "to": targets})
         return 200, {"status": "COMPLETE", "results": results}
 
     def _batch_read(self, object_type: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -428,6 +460,10 @@ class BigPortal:
         )
         self.seconds += time.perf_counter() - started
         return response
+
+
+def _singular(object_type: str) -> str:
+    return "company" if object_type == "companies" else object_type[:-1]
 
 
 def _error(category: str) -> dict[str, Any]:

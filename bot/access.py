@@ -46,9 +46,27 @@ class AccessPolicy:
                 f"unknown access setting(s) {', '.join(sorted(unknown))}; "
                 "the access section takes open_to_workspace and admins"
             )
-        admins = {email_key(str(a)) for a in raw.get("admins") or []}
+        opened = raw.get("open_to_workspace", False)
+        if not isinstance(opened, bool):
+            raise ValueError(
+                f"access.open_to_workspace is {opened!r}; write true or false "
+                "without quotes (a quoted word would be read as true)"
+            )
+        listed = raw.get("admins") or []
+        if not isinstance(listed, list):
+            raise ValueError(
+                f"access.admins is {listed!r}; write a list of e-mail addresses, "
+                "e.g. admins: [revops@example.com]"
+            )
+        admins = [email_key(str(entry)) for entry in listed]
+        unusable = [str(e) for e, key in zip(listed, admins, strict=True) if not key]
+        if unusable:
+            raise ValueError(
+                f"access.admins: {', '.join(map(repr, unusable))} is not an e-mail "
+                "address; admins are matched to Slack users by e-mail"
+            )
         return cls(
-            open_to_workspace=bool(raw.get("open_to_workspace", False)),
+            open_to_workspace=opened,
             admins=frozenset(a for a in admins if a),
         )
 

@@ -102,6 +102,58 @@ class WallClockCron(CronTrigger):  # type: ignore[misc]
         return moment.astimezone(self.timezone).replace(tzinfo=None)
 
 
+CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_fields(line: str) -> dict[str, str]:
+    """A crontab line as apscheduler's fields.
+
+    apscheduler counts weekdays from Monday = 0, crontab from Sunday = 0 (and 7):
+    handing it "1-5" would sync Tuesday to Saturday. The weekday field is spelled
+    out as day names, which both read the same way.
+    """
+    minute, hour, day, month, weekday = line.split()
+    return {
+        "minute": minute,
+        "hour": hour,
+        "day": day,
+        "month": month,
+        "day_of_week": _weekday_names(weekday),
+    }
+
+
+def _weekday_names(field: str) -> str:
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            first, last = span.split("-", 1)
+            low, high = _weekday(first), _weekday(last)
+        else:
+            low = _weekday(span)
+            high = 7 if step else low
+        if high < low:
+            raise ValueError(f"the weekday range {span!r} runs backwards")
+        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
+    return ",".join(CRON_DAYS[d] for d in sorted(days))
+
+
+def _weekday(token: str) -> int:
+    """0-7 (0 and 7 are Sunday) or a day name's first three letters."""
+    token = token.strip().lower()
+    if token.isdigit() and int(token) <= 7:
+        return int(token)
+    if token[:3] in CRON_DAYS:
+        return CRON_DAYS.index(token[:3])
+    raise ValueError(
+        f"{token!r} is not a weekday: use 0-7 (0 and 7 are Sunday) or sun-sat"
+    )
+
+
 @dataclass(frozen=True)
 class SourceSchedule:
     """When one source syncs: every ``period`` seconds, or on a cron line."""
@@ -113,8 +165,8 @@ class SourceSchedule:
 
     def trigger(self) -> BaseTrigger:
         if self.cron is not None:
-            return WallClockCron.from_crontab(
-                self.cron, timezone=ZoneInfo(self.timezone)
+            return WallClockCron(
+                **cron_fields(self.cron), timezone=ZoneInfo(self.timezone)
             )
         assert self.period is not None
         return IntervalTrigger(seconds=self.period, start_date=ANCHOR, timezone=UTC)
@@ -202,7 +254,7 @@ def _when(
     spoken = str(value).strip()
     if len(spoken.split()) == 5:
         try:
-            CronTrigger.from_crontab(spoken, timezone=ZoneInfo(zone))
+            CronTrigger(**cron_fields(spoken), timezone=ZoneInfo(zone))
         except ValueError as error:
             problems.append(f"  - {where}: the cron line {spoken!r} is wrong: {error}")
             return None

@@ -114,6 +114,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 TRACKED_DEAL_FIELDS = ("stage", "amount", "close_date")
+# How many merges in a row a reference is followed through (A into B into C …).
+MERGE_HOPS = 5
 # What a merged account never takes from the record merged into it.
 KEPT_ON_MERGE = frozenset({"name", "name_key", "deleted_at", "merged_into"})
 # The source name of aliases the loader itself stores when it joins accounts.
@@ -138,7 +140,9 @@ class LoadReport:
     def reject(self, record: Record, reason: str) -> None:
         self.count(record, "rejected")
         self.rejections.append(
-            Rejection(record.source, record.kind, record.origin, reason)
+            Rejection(
+                record.source, record.kind, record.origin, reason, record.source_id
+            )
         )
 
     def changed(self) -> int:
@@ -313,40 +317,39 @@ class Loader:
     def _ids(
         self, session: Session, name: str, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], Any]:
-        if name == "account":
-            return self.account_ids(session, keys)
+        """Row ids for (source, id) keys, following merges to the survivor."""
         table = REF_COLUMNS[name][1]
-        columns: list[Any] = [table.source, table.source_id, table.id]
-        if name == "subscription":
-            columns.append(Subscription.account_id)
+        follow_aliases = name == "account"
+        extra = [Subscription.account_id] if name == "subscription" else []
         result: dict[tuple[str, str], Any] = {}
-        for where in _key_filters(columns[0], columns[1], keys):
-            for row in session.execute(select(*columns).where(where)):
-                key = (row[0], row[1])
-                result[key] = row[2] if len(row) == 3 else (row[2], row[3])
+        at = {key: key for key in keys}
+        for _ in range(MERGE_HOPS):
+            if follow_aliases:
+                aliases = self._aliases(session, set(at.values()))
+                moved = {k: aliases.get(v, v) for k, v in at.items()}
+            else:
+                moved = at
+            rows = _rows(session, table, set(at.values()) | set(moved.values()), extra)
+            following = {}
+            for key, target in moved.items():
+                found = target if target in rows else at[key]
+                row = rows.get(found)
+                if row is None:
+                    continue  # not stored; a merge target not loaded yet keeps the last
+                result[key] = row[0] if not extra else (row[0], row[2])
+                if row[1] and row[1] != found[1]:
+                    following[key] = (found[0], row[1])
+            at = following
+            if not at:
+                break
         return result
 
     def account_ids(
         self, session: Session, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], int]:
-        """Account ids for (source, id) keys, directly or through a crosswalk alias."""
-        aliases = self._aliases(session, keys)
-        direct: dict[tuple[str, str], int] = {}
-        wanted = keys | set(aliases.values())
-        for where in _key_filters(Account.source, Account.source_id, wanted):
-            rows = session.execute(
-                select(Account.source, Account.source_id, Account.id).where(where)
-            )
-            direct.update({(row[0], row[1]): int(row[2]) for row in rows})
-
-        result = {}
-        for key in keys:
-            # An alias wins: the source merged this account into another one, or a
-            # crosswalk says both are the same customer.
-            account_id = direct.get(aliases.get(key, ("", ""))) or direct.get(key)
-            if account_id is not None:
-                result[key] = account_id
-        return result
+        """Account ids for (source, id) keys, directly or through a crosswalk alias
+        or a merge (an alias wins: the same customer, stored under another id)."""
+        return self._ids(session, "account", keys)
 
     def _aliases(
         self, session: Session, keys: set[tuple[str, str]]
@@ -685,6 +688,18 @@ class Loader:
             self.report.count(record, "new")
         if rows:
             self._insert_rows(session, DealChange, rows)
+
+
+def _rows(
+    session: Session, table: Any, keys: set[tuple[str, str]], extra: list[Any]
+) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(id, merged_into, *extra) per (source, source_id)."""
+    columns = [table.source, table.source_id, table.id, table.merged_into, *extra]
+    found: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for where in _key_filters(table.source, table.source_id, keys):
+        for row in session.execute(select(*columns).where(where)):
+            found[(row[0], row[1])] = tuple(row[2:])
+    return found
 
 
 def _tombstone(record: Record) -> bool:

@@ -104,6 +104,8 @@ class Rejection:
     kind: str
     origin: str
     reason: str
+    # Its id, where it could be read: the stored row is still at the source.
+    source_id: str | None = None
 
     def __str__(self) -> str:
         return f"{self.origin}: {self.reason}"

@@ -139,7 +139,8 @@ def _sync_source(
     _collect(result, loader.report)
     if result.error is None and state.complete:
         # An incremental sync sees only what changed: the rest is not missing.
-        result.missing = _mark_gone(engine, source.name, result.started_at)
+        spared = _still_there(result.rejections)
+        result.missing = _mark_gone(engine, source.name, result.started_at, spared)
     _record_run(engine, result)
     _record_state(engine, result, state)
     _analyze(engine, result)
@@ -207,7 +208,25 @@ def _analyze(engine: Engine, result: SourceResult) -> None:
             connection.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
-def _mark_gone(engine: Engine, source: str, since: datetime) -> dict[str, int]:
+def _still_there(rejections: list[Rejection]) -> dict[str, set[str] | None]:
+    """Per kind, the ids read but rejected: still at the source, so not gone.
+    None: a rejection without a readable id, so no row of that kind is marked."""
+    spared: dict[str, set[str] | None] = {}
+    for rejection in rejections:
+        ids = spared.setdefault(rejection.kind, set())
+        if rejection.source_id is None:
+            spared[rejection.kind] = None
+        elif ids is not None:
+            ids.add(rejection.source_id)
+    return spared
+
+
+def _mark_gone(
+    engine: Engine,
+    source: str,
+    since: datetime,
+    spared: dict[str, set[str] | None],
+) -> dict[str, int]:
     """Mark deleted the rows a full read of this source no longer has.
 
     A file export or a first (full) read is the whole of what the source holds, so
@@ -219,18 +238,24 @@ def _mark_gone(engine: Engine, source: str, since: datetime) -> dict[str, int]:
     now = datetime.now(UTC)
     with engine.begin() as connection:
         for kind, table in TABLES.items():
-            result = connection.execute(
-                update(table)
-                .where(
-                    table.source == source,
-                    table.last_seen_at < since,
-                    table.deleted_at.is_(None),
-                )
-                .values(deleted_at=now, updated_at=now)
+            if kind in spared and spared[kind] is None:
+                continue
+            query = update(table).where(
+                table.source == source,
+                table.last_seen_at < since,
+                table.deleted_at.is_(None),
             )
+            for part in _batches(sorted(spared.get(kind) or ())):
+                query = query.where(table.source_id.not_in(part))
+            result = connection.execute(query.values(deleted_at=now, updated_at=now))
             if result.rowcount:
                 missing[kind] = int(result.rowcount)
     return missing
+
+
+def _batches(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _record_state(engine: Engine, result: SourceResult, state: SyncState) -> None:

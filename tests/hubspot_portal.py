@@ -4,6 +4,14 @@ CRM v3 responses in ``../shared/data/api_shapes`` and answering as HubSpot does:
 association reads, batch reads with ``propertiesWithHistory``, archived listings,
 401 for a wrong token. Tests change records and inject faults.
 
+Listings asked with ``associations=companies,contacts`` carry each object's
+associations inline, as the recorded ones do: ``"associations": {"contacts":
+{"results": [{"id": ..., "type": "task_to_contact"}]}}``, only the types that have
+some, and no ``associations`` at all when none has. More than ``association_cap``
+(HubSpot's 100) of one type come cut off, with a ``paging.next`` of their own.
+A record's companies list its primary one typed ``<kind>_to_company`` and any other
+``<kind>_to_company_unlabeled``, in id order, as HubSpot sorts them.
+
 Tasks are the recorded ones; HubSpot's e-mails, meetings, calls and notes have the
 same envelope (id, properties, createdAt, updatedAt, archived), so they are made
 from the first recorded tasks with each type's own property names.
@@ -57,6 +65,9 @@ SHAPES: dict[str, dict[str, str]] = {
     "notes": {"hs_note_body": "<p>Renewal risk {n}</p><p>Budget is frozen.</p>"},
 }
 ENGAGEMENTS_EACH = 3
+# HubSpot: more than 100 associations of one type come paged (developer changelog,
+# "Announcing a change to how v3 CRM APIs return association data").
+ASSOCIATION_CAP = 100
 
 
 def recorded(data: Path, name: str) -> Any:
@@ -76,8 +87,10 @@ class Portal:
         self.owners = recorded(data, "owners")
         self.pipelines = recorded(data, "fetch-pipelines")
         self.archived: dict[str, list[dict[str, Any]]] = {kind: [] for kind in STAMPS}
+        # (from type, from id) → its primary company
         self.companies_of: dict[tuple[str, str], str] = {}
-        # (from type, from id, to type) → associated ids, companies apart from these
+        # (from type, from id, to type) → associated ids; for companies, the ones
+        # besides the primary
         self.links: dict[tuple[str, str, str], list[str]] = {}
         # (deal id, property) → its values, newest first, as HubSpot lists them
         self.history: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -85,6 +98,7 @@ class Portal:
             for record in self.objects[kind]:
                 self._take_associations(kind, record)
         self.page_size = page_size
+        self.association_cap = ASSOCIATION_CAP  # inline, per object and type
         self.search_scale = 1  # `total` is the match count times this (a big portal)
         self.ignore_after = False  # answer every page request with the first page
         self.faults: dict[str, deque[httpx.Response | Exception]] = {}
@@ -121,10 +135,26 @@ class Portal:
         return self.history[(deal_id, name)]
 
     def associate(self, kind: str, record_id: str, to: str, *ids: str) -> None:
+        """Associate a record with ``ids``; of companies, the first is primary."""
         if to == "companies":
             self.companies_of[(kind, record_id)] = ids[0]
+            self.links[(kind, record_id, to)] = list(ids[1:])
         else:
             self.links[(kind, record_id, to)] = list(ids)
+
+    def targets(self, kind: str, record_id: str, to: str) -> list[dict[str, Any]]:
+        """A record's associations to ``to`` records, as HubSpot lists them."""
+        label = f"{_singular(kind)}_to_{_singular(to)}"
+        others = self.links.get((kind, record_id, to), [])
+        if to != "companies":
+            return [{"id": i, "type": label} for i in others]
+        primary = self.companies_of.get((kind, record_id))
+        if not others:  # the usual case: the primary company alone
+            return [] if primary is None else [{"id": primary, "type": label}]
+        found = [{"id": i, "type": f"{label}_unlabeled"} for i in others]
+        if primary is not None:
+            found.append({"id": primary, "type": label})
+        return sorted(found, key=lambda t: int(t["id"]))
 
     def fail(self, path: str, *answers: httpx.Response | Exception) -> None:
         self.faults.setdefault(path, deque()).extend(answers)
@@ -161,7 +191,13 @@ class Portal:
         if method == "GET" and parts[:3] == ["crm", "v3", "objects"]:
             archived = params.get("archived") == "true"
             records = (self.archived if archived else self.objects)[parts[3]]
-            return httpx.Response(200, json=self._page(records, params.get("after")))
+            page = self._page(records, params.get("after"))
+            wanted = [t for t in params.get("associations", "").split(",") if t]
+            if wanted:
+                page["results"] = [
+                    self._inline(parts[3], r, wanted) for r in page["results"]
+                ]
+            return httpx.Response(200, json=page)
         if path.endswith("/search"):
             return self._search(parts[3], body)
         return httpx.Response(404, json=_error("OBJECT_NOT_FOUND"))
@@ -193,17 +229,31 @@ class Portal:
         page.setdefault("total", 0)
         return httpx.Response(200, json=page)
 
+    def _inline(self, kind: str, record: Any, wanted: list[str]) -> Any:
+        """``record`` with its associations to the ``wanted`` types, as a listing
+        asked with ``associations=`` sends it."""
+        if not isinstance(record, dict):
+            return record
+        found: dict[str, Any] = {}
+        for to in wanted:
+            targets = self.targets(kind, record["id"], to)
+            if not targets:
+                continue
+            cap = self.association_cap
+            found[to] = {"results": targets[:cap]}
+            if len(targets) > cap:
+                link = (
+                    f"https://api.hubapi.com/crm/v3/objects/{kind}/{record['id']}"
+                    f"/associations/{to}?after={cap}"
+                )
+                found[to]["paging"] = {"next": {"after": str(cap), "link": link}}
+        return {**record, "associations": found} if found else record
+
     def _associations(self, kind: str, to: str, body: dict[str, Any]) -> dict[str, Any]:
         results = []
         for item in body["inputs"]:
-            if to == "companies":
-                company = self.companies_of.get((kind, item["id"]))
-                ids = [] if company is None else [company]
-            else:
-                ids = self.links.get((kind, item["id"], to), [])
-            if ids:
-                label = f"{kind[:-1]}_to_{to[:-1]}"
-                targets = [{"id": i, "type": label} for i in ids]
+            targets = self.targets(kind, item["id"], to)
+            if targets:
                 results.append({"from": {"id": item["id"]}, "to": targets})
         return {"status": "COMPLETE", "results": results}
 
@@ -259,6 +309,10 @@ def _shaped(
         record.pop("associations", None)
         made.append(record)
     return made
+
+
+def _singular(kind: str) -> str:
+    return "company" if kind == "companies" else kind[:-1]
 
 
 def _ms(record: dict[str, Any], stamp: str) -> int:

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
+from bot.access import AccessPolicy
 from bot.app import SetupError, build_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
@@ -71,3 +72,34 @@ def test_manifest_declares_what_the_app_uses() -> None:
         ]
     )
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("access", "said"),
+    [
+        (
+            {"open_to_workspace": "false"},
+            "access.open_to_workspace is 'false'; write true or false without quotes",
+        ),
+        (
+            {"admins": "Dana.Reyes@Example.com"},
+            "access.admins is 'Dana.Reyes@Example.com'; write a list of e-mail",
+        ),
+        (
+            {"admins": ["revops@example.com", "dana.reyes"]},
+            "access.admins: 'dana.reyes' is not an e-mail address",
+        ),
+    ],
+)
+def test_access_settings_that_would_be_misread_are_refused(
+    access: dict[str, object], said: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^{said}"):
+        AccessPolicy.from_config(access)
+
+
+def test_admins_are_kept_by_their_email_key() -> None:
+    policy = AccessPolicy.from_config(
+        {"open_to_workspace": True, "admins": [" RevOps@Example.com "]}
+    )
+    assert policy == AccessPolicy(True, frozenset({"revops@example.com"}))

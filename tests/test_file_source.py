@@ -606,3 +606,44 @@ def test_a_terminal_sees_records_counted_as_they_are_read(
 
     assert re.search(r"Demo CRM\s+\d[\d,]* records read", screen.getvalue())
     assert "records read" not in pipe.getvalue()
+
+
+def test_a_row_rejected_for_a_bad_value_is_not_taken_for_deleted(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The export still has the row, with a typo: it stays live (stale), while a
+    row really gone from the export is marked deleted."""
+    config = write(
+        tmp_path,
+        "foresight.yml",
+        """
+        sources:
+          - name: crm
+            kind: files
+            files:
+              - path: accounts.csv
+                kind: account
+                id: id
+                fields: {name: name, employees: employees}
+        """,
+    )
+    header = "id,name,employees\n"
+    write(tmp_path, "accounts.csv", header + "A-1,Acme,10\nA-2,Beta,5\nA-3,Gamma,7\n")
+    run(engine, config)
+    write(tmp_path, "accounts.csv", header + "A-1,Acme,ten\nA-2,Beta,6\n")
+
+    (result,), _ = run(engine, config)
+
+    assert result.total("rejected") == 1
+    assert result.missing == {"account": 1}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                Account.source_id, Account.employees, Account.deleted_at.is_(None)
+            ).order_by(Account.source_id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("A-1", 10, True),
+        ("A-2", 6, True),
+        ("A-3", 7, False),
+    ]

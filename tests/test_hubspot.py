@@ -26,8 +26,11 @@ from context.models import (
     Rep,
     SourceState,
 )
+from context.records import Record, Rejection
 from context.source_state import read_cursor
 from integrations.config import Config, load_config
+from integrations.hubspot.source import HubSpotSource, read_hubspot
+from integrations.source import SyncState
 from integrations.sync import SourceResult, sync
 from tests.hubspot_portal import TOKEN, Portal
 
@@ -57,6 +60,7 @@ ACME, OTHER = "406260751575", "406504204524"
 CONTACT = "713492963559"
 TAYLOR = "88842095"
 TASK, TASK_CONTACT = "463216971977", "713802347732"  # a recorded task, its contact
+ENGAGEMENTS = ("emails", "meetings", "calls", "notes", "tasks")
 
 
 @pytest.fixture
@@ -96,6 +100,26 @@ def run(engine: Engine, config: Config, portal: Portal) -> tuple[SourceResult, s
 
 def counts(result: SourceResult) -> dict[str, dict[str, int]]:
     return {kind: dict(+c) for kind, c in result.counts.items()}
+
+
+def association_reads(portal: Portal) -> list[tuple[str, list[str]]]:
+    """The batch association reads made: ``from/to`` and the ids asked for."""
+    return [
+        (
+            path.removeprefix("/crm/v3/associations/").removesuffix("/batch/read"),
+            [i["id"] for i in body["inputs"]],
+        )
+        for method, path, body in portal.calls
+        if path.startswith("/crm/v3/associations/")
+    ]
+
+
+def read_all(config: Config, portal: Portal) -> list[Record | Rejection]:
+    """What the source hands the loader on a first sync, without a store."""
+    source = config.source("hubspot")
+    assert isinstance(source, HubSpotSource)
+    state = SyncState(transport=httpx.MockTransport(portal))
+    return list(read_hubspot(source, state, Clock()))
 
 
 def test_first_sync_pages_through_everything(
@@ -734,3 +758,128 @@ def test_resync_picks_up_a_changed_engagement(
 
 def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+def test_first_sync_reads_associations_inline(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    email = portal.objects["emails"][0]["id"]
+    portal.associate("emails", email, "companies", ACME)
+    portal.associate("emails", email, "contacts", CONTACT, TASK_CONTACT)
+    portal.associate("emails", email, "deals", DEAL)
+
+    result, _ = run(engine, config, portal)
+
+    assert result.error is None, result.error
+    assert association_reads(portal) == []  # no inline list was cut off
+    asked = {
+        path.rsplit("/", 1)[1]: params.get("associations")
+        for method, path, params in portal.calls
+        if method == "GET"
+        and path.startswith("/crm/v3/objects/")
+        and "archived" not in params
+    }
+    assert asked == {
+        "companies": None,
+        "contacts": "companies",
+        "deals": "companies",
+        **{t: "companies,contacts,deals" for t in ENGAGEMENTS},
+    }
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Activity).where(Activity.source_id == email)
+        ).one()
+        ids = {
+            key: connection.scalar(select(table.id).where(table.source_id == key))
+            for key, table in ((ACME, Account), (CONTACT, Person), (DEAL, Deal))
+        }
+    assert (row.account_id, row.person_id, row.deal_id) == (
+        ids[ACME],
+        ids[CONTACT],
+        ids[DEAL],
+    )
+
+    # Search carries no associations: an incremental sync reads them in batches.
+    task = "463595700430"
+    portal.touch("tasks", task, datetime.now(UTC), hs_task_subject="Call back")
+    portal.associate("tasks", task, "deals", DEAL)
+    portal.calls.clear()
+    result, _ = run(engine, config, portal)
+
+    assert counts(result)["activity"] == {"updated": 1}
+    assert association_reads(portal) == [
+        ("tasks/companies", [task]),
+        ("tasks/contacts", [task]),
+        ("tasks/deals", [task]),
+    ]
+    with engine.connect() as connection:
+        deal_id = connection.scalar(
+            select(Activity.deal_id).where(Activity.source_id == task)
+        )
+    assert deal_id == ids[DEAL]
+
+
+def test_cut_off_inline_associations_are_read_in_a_batch(
+    engine: Engine, config: Config, portal: Portal
+) -> None:
+    portal.association_cap = 1
+    # ACME sorts first and comes inline, unlabeled; the primary OTHER is cut off.
+    portal.associate("contacts", CONTACT, "companies", OTHER, ACME)
+    email = portal.objects["emails"][0]["id"]
+    portal.associate("emails", email, "contacts", TASK_CONTACT, CONTACT)
+    portal.associate("emails", email, "companies", ACME)
+
+    result, _ = run(engine, config, portal)
+
+    assert result.error is None, result.error
+    # Only the two cut-off lists, each for its one object; the recorded task and
+    # the deal have one association each, which came whole.
+    assert association_reads(portal) == [
+        ("contacts/companies", [CONTACT]),
+        ("emails/contacts", [email]),
+    ]
+    with engine.connect() as connection:
+        accounts = dict(connection.execute(select(Account.source_id, Account.id)).all())
+        people = dict(connection.execute(select(Person.source_id, Person.id)).all())
+        contact_account = connection.scalar(
+            select(Person.account_id).where(Person.source_id == CONTACT)
+        )
+        row = connection.execute(
+            select(Activity).where(Activity.source_id == email)
+        ).one()
+        task_person = connection.scalar(
+            select(Activity.person_id).where(Activity.source_id == TASK)
+        )
+    assert contact_account == accounts[OTHER]  # the primary, from the batch read
+    assert (row.account_id, row.person_id) == (accounts[ACME], people[TASK_CONTACT])
+    assert task_person == people[TASK_CONTACT]
+
+
+def test_inline_associations_give_the_records_batch_reads_give(
+    config: Config, shared_data: Path
+) -> None:
+    portals = []
+    for cap in (100, 0):  # 0: every list cut off, all read in batches as before
+        portal = Portal(shared_data)
+        companies = [c["id"] for c in portal.objects["companies"]]
+        contacts = [c["id"] for c in portal.objects["contacts"]]
+        deals = [d["id"] for d in portal.objects["deals"]]
+        portal.find("companies", ACME)["properties"]["hs_merged_object_ids"] = "77"
+        for n, contact in enumerate(contacts):
+            portal.associate("contacts", contact, "companies", *companies[n : n + 3])
+        for n, deal in enumerate(deals):
+            portal.associate("deals", deal, "companies", companies[-n - 1], "77")
+        for kind in ENGAGEMENTS:
+            for n, raw in enumerate(portal.objects[kind]):
+                portal.associate(kind, raw["id"], "companies", "77", companies[n])
+                portal.associate(kind, raw["id"], "contacts", *contacts[n : n + 2])
+                portal.associate(kind, raw["id"], "deals", deals[n % len(deals)])
+        portal.association_cap = cap
+        portals.append(portal)
+    inline, batched = portals
+
+    assert read_all(config, inline) == read_all(config, batched)
+    assert association_reads(inline) == []
+    # One per page and linked type: 3 pages of contacts, 3 of deals, 1 of each of
+    # 4 engagement types and 3 of tasks, 10 a page.
+    assert len(association_reads(batched)) == 3 + 3 + 4 * 3 + 3 * 3

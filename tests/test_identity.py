@@ -3,7 +3,7 @@ a name only where the source allows it, through the real loader and store."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +15,11 @@ from context.models import (
     Account,
     AccountAlias,
     Activity,
+    Deal,
     MeetingAttendee,
     Person,
     Subscription,
+    UsageRecord,
 )
 from context.records import Match, Record, Ref
 
@@ -228,3 +230,87 @@ def test_matches_find_people_and_accounts_by_email_then_domain(
         "t-new.person@globex.io": (None, accounts["c2"]),
         "t-x@gmail.com": (None, None),
     }
+
+
+GONE = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def usage(source_id: str, account: Ref) -> Record:
+    fields = {"day": date(2026, 11, 2), "metric": "seats", "value": 3.0}
+    return Record("usage", "dwh", source_id, fields, {"account": account})
+
+
+def test_a_reference_to_a_merged_record_lands_on_its_survivor(engine: Engine) -> None:
+    """Salesforce marks X merged into Y; the warehouse still names X."""
+    load(
+        engine,
+        Record("account", "sf", "001X", {"name": "Acme Old"}),
+        Record("account", "sf", "001Y", {"name": "Acme"}),
+        Record("person", "sf", "003A", {"name": "Ana"}, {"account": Ref("sf", "001X")}),
+    )
+    load(
+        engine,
+        Record("account", "sf", "001X", {"deleted_at": GONE, "merged_into": "001Y"}),
+        Record("person", "sf", "003B", {"name": "Ana R."}),
+        Record("person", "sf", "003A", {"deleted_at": GONE, "merged_into": "003B"}),
+    )
+
+    loader = load(
+        engine,
+        usage("u1", Ref("sf", "001X")),
+        Record(
+            "activity", "mail", "e1", {"kind": "email"}, {"person": Ref("sf", "003A")}
+        ),
+    )
+
+    assert loader.report.rejections == []
+    assert account_of(engine, UsageRecord, "u1") == ("sf", "001Y")
+    with engine.connect() as connection:
+        touched = connection.scalar(
+            select(Person.source_id)
+            .join(Activity, Activity.person_id == Person.id)
+            .where(Activity.source_id == "e1")
+        )
+        old = connection.execute(
+            select(Account.name, Account.deleted_at, Account.merged_into).where(
+                Account.source_id == "001X"
+            )
+        ).one()
+    assert touched == "003B"
+    # The tombstone marked the old row and kept its name (it carried none).
+    assert (old.name, old.deleted_at is not None, old.merged_into) == (
+        "Acme Old",
+        True,
+        "001Y",
+    )
+
+
+def test_merges_in_a_row_are_followed_to_the_last_survivor(engine: Engine) -> None:
+    def alias(old: str, new: str) -> Record:
+        fields = {
+            "alias_source": "hs",
+            "alias_id": old,
+            "target_source": "hs",
+            "target_id": new,
+        }
+        return Record("account_alias", "hs", f"merged:{old}", fields)
+
+    load(engine, *(Record("account", "hs", k, {"name": f"Acme {k}"}) for k in "ABC"))
+    load(engine, alias("A", "B"))
+    load(engine, alias("B", "C"))
+    load(engine, Record("account", "hs", "B", {"deleted_at": GONE, "merged_into": "C"}))
+
+    loader = load(engine, usage("u2", Ref("hs", "A")))
+
+    assert loader.report.rejections == []
+    assert account_of(engine, UsageRecord, "u2") == ("hs", "C")
+
+
+def test_a_tombstone_for_a_record_never_stored_adds_nothing(engine: Engine) -> None:
+    loader = load(
+        engine, Record("deal", "crm", "d-9", {"deleted_at": GONE, "merged_into": "d-1"})
+    )
+
+    assert loader.report.counts[("crm", "deal")] == {"unchanged": 1}
+    with engine.connect() as connection:
+        assert connection.scalars(select(Deal.id)).all() == []

@@ -180,6 +180,11 @@ def test_intervals_read_as_seconds(text: str, seconds: int) -> None:
             "demo",
         ),
         ("sources: {crm: '61 * * * *'}", "  - sync.sources.crm: the cron line"),
+        (
+            "sources: {crm: '0 6 * * 8'}",
+            "  - sync.sources.crm: the cron line '0 6 * * 8' is wrong: '8' is not a "
+            "weekday: use 0-7 (0 and 7 are Sunday) or sun-sat",
+        ),
         ("timezone: Mars/Olympus", "  - sync.timezone: 'Mars/Olympus' is not a time"),
         ("evry: 15m", "  - sync: unknown key 'evry'; the section takes every, "),
     ],
@@ -396,3 +401,27 @@ def test_cron_skips_the_wall_clock_times_that_repeat() -> None:
         fire = trigger.get_next_fire_time(fire, fire)
     assert walls == sorted(set(walls))
     assert len(walls) == 48  # a 25-hour day, its repeated hour fired once
+
+
+@pytest.mark.parametrize(
+    ("line", "days"),
+    [
+        ("0 6 * * 1-5", ["Mon", "Tue", "Wed", "Thu", "Fri", "Mon"]),
+        ("0 6 * * 0", ["Sun"] * 6),
+        ("0 6 * * 7", ["Sun"] * 6),
+        ("0 6 * * 5-7", ["Fri", "Sat", "Sun", "Fri", "Sat", "Sun"]),
+        ("0 6 * * */2", ["Tue", "Thu", "Sat", "Sun", "Tue", "Thu"]),
+        ("0 6 * * sat,SUN", ["Sat", "Sun", "Sat", "Sun", "Sat", "Sun"]),
+    ],
+)
+def test_cron_weekdays_count_from_sunday_as_crontab_does(
+    line: str, days: list[str]
+) -> None:
+    trigger = SourceSchedule("crm", cron=line).trigger()
+    fired, moment = [], datetime(2025, 6, 1, 12, tzinfo=UTC)  # a Sunday, after 6:00
+    for _ in range(6):
+        moment = trigger.get_next_fire_time(None, moment)
+        fired.append(moment.strftime("%a"))
+        moment += timedelta(seconds=1)
+
+    assert fired == days

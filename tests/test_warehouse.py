@@ -698,3 +698,52 @@ def test_url_is_never_logged_whole() -> None:
     url = make_url(f"snowflake://me:{PASSWORD}@acct/db?private_key_file_pwd={PASSWORD}")
 
     assert describe(url) == "snowflake://acct/db"
+
+
+def test_a_float_cursor_is_bound_as_a_float_next_time(
+    engine: Engine,
+    warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A REAL/DOUBLE cursor column: the stored bookmark comes back as the same
+    float, which every driver binds (SQLite's cannot bind a Decimal)."""
+    warehouse.run(
+        "CREATE TABLE seat_log (account_id TEXT, day DATE, metric TEXT,"
+        " value REAL, version DOUBLE PRECISION);"
+        "INSERT INTO seat_log VALUES ('A1', '2024-11-01', 'seats', 3, 1700000000.25)"
+    )
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse.url)
+    path = tmp_path / "foresight.yml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            sources:
+              - name: dwh
+                kind: warehouse
+                queries:
+                  - kind: account
+                    sql: SELECT 'A1' AS id, 'Acme' AS name
+                    id: id
+                  - kind: usage
+                    sql: SELECT * FROM seat_log WHERE version > :since
+                    id: [account_id, day, metric]
+                    account: {column: account_id}
+                    cursor: version
+                    since: 0
+            """
+        )
+    )
+    config = load_config(path)
+    run(engine, config)
+    warehouse.run(
+        "INSERT INTO seat_log VALUES ('A1', '2024-11-02', 'seats', 4, 1700000100.5)"
+    )
+
+    results, _ = run(engine, config)
+
+    assert results["dwh"].error is None, results["dwh"].error
+    assert counts(results["dwh"])["usage"] == {"new": 1}
+    assert read_cursor(engine, "dwh") == {
+        "queries": {"usage": {"type": "float", "value": "1700000100.5"}}
+    }

@@ -216,7 +216,8 @@ class RecordBuilder:
             if ref is not None:
                 refs[name] = ref
         if problems:
-            return Rejection(self.source, self.kind, origin, "; ".join(problems))
+            reason = "; ".join(problems)
+            return Rejection(self.source, self.kind, origin, reason, str(source_id))
         return Record(self.kind, self.source, str(source_id), fields, refs, origin)
 
 

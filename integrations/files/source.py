@@ -78,7 +78,9 @@ class Seen:
             + "; ids must be unique within a source (mark the entry `distinct: true` "
             "if its rows repeat the same record)"
         )
-        return Rejection(record.source, record.kind, record.origin, reason)
+        return Rejection(
+            record.source, record.kind, record.origin, reason, record.source_id
+        )
 
 
 def read_files(

@@ -4,6 +4,13 @@ Listings page with an ``after`` cursor. Search pages the same way but stops at
 10,000 results per query (CASES B21): asking past that is an error, so a window of
 modification times that holds more is split in halves until each fits, and a
 window too narrow to split is reported instead of silently truncated.
+
+Associations: a listing asked with ``associations=`` carries each object's
+associations inline, up to ``INLINE_CAP`` per object and type; a longer list comes
+cut off, with a ``paging`` of its own. Search carries none. So an object from a
+listing is read from its inline lists, and only one whose list was cut off (or
+came malformed) is read again through the batch association read, as are all the
+objects search returns.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ LIST_PAGE = 100  # the largest `limit` the object listings take
 MIN_WINDOW = timedelta(milliseconds=1)  # modification times are in milliseconds
 # HubSpot: batch reads that ask for propertiesWithHistory take at most 50 inputs.
 HISTORY_BATCH = 50
+# HubSpot: "if your request returns more than 100 associations, you will need to
+# use the value of the after field" (changelog, "Announcing a change to how v3 CRM
+# APIs return association data", 2020): 100 per object and type come inline.
+INLINE_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -65,13 +76,20 @@ class HubSpotApi:
         return stages
 
     def listing(
-        self, object_type: str, properties: Sequence[str], archived: bool = False
+        self,
+        object_type: str,
+        properties: Sequence[str],
+        archived: bool = False,
+        associations: Sequence[str] = (),
     ) -> Iterator[Page]:
         """Every record of ``object_type``, page by page: the live ones, or only the
-        archived ones (HubSpot lists those apart, for 90 days after archiving)."""
+        archived ones (HubSpot lists those apart, for 90 days after archiving);
+        each with its ``associations`` to those object types inline."""
         params = {"limit": LIST_PAGE, "properties": ",".join(properties)}
         if archived:
             params["archived"] = "true"
+        if associations:
+            params["associations"] = ",".join(associations)
         return self._list(f"/crm/v3/objects/{object_type}", params)
 
     def changed(
@@ -98,22 +116,28 @@ class HubSpotApi:
         what = f"source {self.source!r}: search of {object_type}"
         yield from pages(fetch, what)
 
-    def companies_of(self, object_type: str, ids: Sequence[str]) -> dict[str, str]:
-        """The company each record is associated with (its primary one if marked)."""
+    def companies_of(
+        self, object_type: str, items: Sequence[Any], inline: bool = False
+    ) -> dict[str, str]:
+        """The company each record is associated with (its primary one if marked).
+        ``inline``: the items come from a listing asked for their companies."""
         found: dict[str, str] = {}
-        for record_id, targets in self._targets(object_type, "companies", ids).items():
+        targets_of = self._targets(object_type, "companies", items, inline)
+        for record_id, targets in targets_of.items():
             primary = [t for t in targets if str(t.get("type", "")).endswith("company")]
             found[record_id] = str((primary or targets)[0]["id"])
         return found
 
     def associated(
-        self, object_type: str, to_type: str, ids: Sequence[str]
+        self, object_type: str, to_type: str, items: Sequence[Any], inline: bool = False
     ) -> dict[str, list[str]]:
         """The ids of ``to_type`` records each record is associated with, in
-        HubSpot's order."""
+        HubSpot's order. ``inline``: as for ``companies_of``."""
         return {
             record_id: [str(t["id"]) for t in targets]
-            for record_id, targets in self._targets(object_type, to_type, ids).items()
+            for record_id, targets in self._targets(
+                object_type, to_type, items, inline
+            ).items()
         }
 
     def with_history(
@@ -133,8 +157,29 @@ class HubSpotApi:
             yield from _list_of(body, "results")
 
     def _targets(
+        self, object_type: str, to_type: str, items: Sequence[Any], inline: bool
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Each item's associations to ``to_type`` records, by item id; items
+        without any are left out."""
+        ids = record_ids(items)
+        if not inline:
+            return self._read_targets(object_type, to_type, ids)
+        found: dict[str, list[dict[str, Any]]] = {}
+        cut: list[str] = []
+        for item, record_id in zip(_with_id(items), ids, strict=True):
+            targets = _inline(item, to_type)
+            if targets is None:
+                cut.append(record_id)
+            elif targets:
+                found[record_id] = targets
+        if cut:
+            found.update(self._read_targets(object_type, to_type, cut))
+        return found
+
+    def _read_targets(
         self, object_type: str, to_type: str, ids: Sequence[str]
     ) -> dict[str, list[dict[str, Any]]]:
+        """The batch association read: one request for up to a page of ids."""
         if not ids:
             return {}
         body = self.http.post(
@@ -143,11 +188,7 @@ class HubSpotApi:
         )
         found: dict[str, list[dict[str, Any]]] = {}
         for result in _list_of(body, "results"):
-            targets = [
-                t
-                for t in result.get("to") or []
-                if isinstance(t, dict) and t.get("id") is not None
-            ]
+            targets = _usable(result.get("to"))
             if targets:
                 found[str((result.get("from") or {}).get("id"))] = targets
         return found
@@ -223,6 +264,40 @@ def _page(body: dict[str, Any]) -> Page:
     after = ((body.get("paging") or {}).get("next") or {}).get("after")
     ids = tuple(str(i.get("id") if isinstance(i, dict) else i) for i in items)
     return Page(items, ids, None if after in (None, "") else str(after))
+
+
+def record_ids(items: Sequence[Any]) -> list[str]:
+    """The ids of the items that have one, in order."""
+    return [str(item["id"]) for item in _with_id(items)]
+
+
+def _with_id(items: Sequence[Any]) -> list[dict[str, Any]]:
+    return [item for item in items if isinstance(item, dict) and item.get("id")]
+
+
+def _inline(item: dict[str, Any], to_type: str) -> list[dict[str, Any]] | None:
+    """An item's inline associations to ``to_type``; None when they have to be
+    read apart: cut off at ``INLINE_CAP`` (their own ``paging.next``) or not in a
+    shape this reads. HubSpot leaves out ``associations``, and each type in it,
+    when there are none."""
+    associations = item.get("associations")
+    if associations is None:
+        return []
+    if not isinstance(associations, dict):
+        return None
+    found = associations.get(to_type)
+    if found is None:
+        return []
+    if not isinstance(found, dict) or not isinstance(found.get("results"), list):
+        return None
+    paging = found.get("paging")
+    if paging is not None and (not isinstance(paging, dict) or paging.get("next")):
+        return None
+    return _usable(found["results"])
+
+
+def _usable(targets: Any) -> list[dict[str, Any]]:
+    return [t for t in targets or [] if isinstance(t, dict) and t.get("id") is not None]
 
 
 def _list_of(body: Any, key: str) -> list[dict[str, Any]]:

@@ -3,6 +3,12 @@
 What one step learns, a later one needs: the merges seen among companies point
 contacts, deals and engagements at the survivor, and the deals read are the ones
 whose history is fetched. ``PortalRead`` keeps that between steps.
+
+A first sync lists each type with its associations inline (a contact's or deal's
+companies, an engagement's companies, contacts and deals), so it makes a batch
+association read only for the few objects whose inline list was cut off; an
+incremental sync searches, which carries no associations, and reads them in a batch
+per page.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from integrations.paging import Page
 logger = logging.getLogger(__name__)
 
 Owners = Mapping[str, Mapping[str, Any]]
+# The object types an engagement links to (account, person, deal), in that order.
+LINKED = ("companies", "contacts", "deals")
 
 
 class PortalRead:
@@ -53,8 +61,9 @@ class PortalRead:
         then the archived ones (which search never returns)."""
         marked: list[Record] = []
         count = 0
-        for page in self._pages(object_type, stamp, properties, since):
-            companies = self._companies(object_type, page.items)
+        wanted = () if object_type == "companies" else ("companies",)
+        for page in self._pages(object_type, stamp, properties, since, wanted):
+            companies = self._companies(object_type, page.items, since is None)
             for raw in page.items:
                 record = live(self._one(object_type, raw, companies))
                 if isinstance(record, Record):
@@ -91,11 +100,13 @@ class PortalRead:
     ) -> Iterator[Record | Rejection]:
         """E-mails, meetings, calls, notes or tasks, with their associations."""
         count = 0
-        for page in self._pages(object_type, "hs_lastmodifieddate", properties, since):
-            ids = _ids(page.items)
+        stamp = "hs_lastmodifieddate"
+        for page in self._pages(object_type, stamp, properties, since, LINKED):
             linked = {
-                to_type: self.api.associated(object_type, to_type, ids)
-                for to_type in ("companies", "contacts", "deals")
+                to_type: self.api.associated(
+                    object_type, to_type, page.items, inline=since is None
+                )
+                for to_type in LINKED
             }
             for raw in page.items:
                 links = self._links(raw, linked)
@@ -111,9 +122,12 @@ class PortalRead:
         stamp: str,
         properties: Sequence[str],
         since: datetime | None,
+        associations: Sequence[str],
     ) -> Iterator[Page]:
+        """The listing, with ``associations`` inline, or the search since
+        ``since``, without."""
         if since is None:
-            return self.api.listing(object_type, properties)
+            return self.api.listing(object_type, properties, associations=associations)
         return self.api.changed(object_type, properties, stamp, since, self.started)
 
     def _archived(
@@ -129,10 +143,12 @@ class PortalRead:
         if count:
             logger.info("%s: %d archived %s read", self.source, count, object_type)
 
-    def _companies(self, object_type: str, items: Sequence[Any]) -> dict[str, str]:
+    def _companies(
+        self, object_type: str, items: Sequence[Any], inline: bool
+    ) -> dict[str, str]:
         if object_type == "companies":
             return {}
-        found = self.api.companies_of(object_type, _ids(items))
+        found = self.api.companies_of(object_type, items, inline)
         return {k: self.merges.follow("companies", v) for k, v in found.items()}
 
     def _one(
@@ -157,9 +173,3 @@ class PortalRead:
             return list(dict.fromkeys(self.merges.follow(to_type, i) for i in found))
 
         return engagements.Links(ids("companies"), ids("contacts"), ids("deals"))
-
-
-def _ids(items: Sequence[Any]) -> list[str]:
-    return [
-        str(item["id"]) for item in items if isinstance(item, dict) and item.get("id")
-    ]

@@ -165,7 +165,7 @@ def convert(
             raise Malformed("the object has no properties")
         record = build(str(record_id), props)
     except (Malformed, BadValue) as error:
-        return Rejection(source, kind, origin, str(error))
+        return Rejection(source, kind, origin, str(error), _id_or_none(record_id))
     record.origin = origin
     return record
 
@@ -191,4 +191,9 @@ def clean_text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    return text or None
+
+
+def _id_or_none(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
     return text or None

@@ -1,12 +1,13 @@
 """``kind: hubspot``: the config keys and the sync of one HubSpot portal.
 
 The first sync lists every owner, company, contact, deal and engagement (e-mail,
-meeting, call, note, task). Later syncs ask the search endpoint only for what
-changed since the stored cursor, per object type, through ``hs_lastmodifieddate``
-(``lastmodifieddate`` on contacts). The new cursor
-is the time the sync began, less ``INDEX_LAG``: HubSpot's search index trails its
-writes, and a record changed just before the sync may not be searchable yet, so the
-next sync looks a little further back and upserts those again unchanged.
+meeting, call, note, task), with their associations inline. Later syncs ask the
+search endpoint only for what changed since the stored cursor, per object type,
+through ``hs_lastmodifieddate`` (``lastmodifieddate`` on contacts), and read the
+associations of what it returns in batches. The new cursor is the time the sync
+began, less ``INDEX_LAG``: HubSpot's search index trails its writes, and a record
+changed just before the sync may not be searchable yet, so the next sync looks a
+little further back and upserts those again unchanged.
 """
 
 from __future__ import annotations

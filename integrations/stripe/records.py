@@ -170,7 +170,7 @@ def _convert(
             raise Malformed("the object has no id")
         record = build(record_id)
     except Malformed as error:
-        return Rejection(source, kind, origin, str(error))
+        return Rejection(source, kind, origin, str(error), _id_or_none(record_id))
     record.origin = origin
     return record
 
@@ -347,4 +347,9 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
     text = str(value).strip()
+    return text or None
+
+
+def _id_or_none(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
     return text or None

@@ -41,7 +41,11 @@ def encode(value: Any) -> dict[str, Any]:
         return {"type": "date", "value": value.isoformat()}
     if isinstance(value, int):
         return {"type": "int", "value": value}
-    if isinstance(value, Decimal | float):
+    if isinstance(value, float):
+        # repr round-trips exactly; a float column is compared with a float (some
+        # drivers, SQLite's among them, cannot bind a Decimal at all)
+        return {"type": "float", "value": repr(value)}
+    if isinstance(value, Decimal):
         return {"type": "decimal", "value": str(value)}
     return {"type": "text", "value": str(value)}
 
@@ -58,6 +62,8 @@ def decode(stored: Any) -> Any:
             return date.fromisoformat(str(value))
         if kind == "int":
             return int(value)
+        if kind == "float":
+            return float(value)
         if kind == "decimal":
             return Decimal(str(value))
     except (ValueError, InvalidOperation):
