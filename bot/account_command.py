@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy import select
 
 from bot import messages
 from bot.access import Access, check_access
@@ -27,6 +28,7 @@ from bot.delivery import DeliveryError, Responder, Send, send, send_text
 from bot.runtime import Runtime
 from context.account_view import build_account_view
 from context.db import session_factory
+from context.models import Rep
 from context.resolve import resolve_account
 
 logger = logging.getLogger(__name__)
@@ -185,6 +187,12 @@ def _card(
     return account_card(view, runtime.labels, shareable=shareable)
 
 
+def _team_loaded(runtime: Runtime) -> bool:
+    """Whether any source has loaded the sales org yet (a fresh store has not)."""
+    with runtime.engine.connect() as connection:
+        return connection.scalar(select(Rep.id).limit(1)) is not None
+
+
 def _allowed(
     runtime: Runtime, client: WebClient, respond: Send, user_id: str
 ) -> Access | None:
@@ -199,6 +207,8 @@ def _allowed(
     }.get(access.verdict, messages.user_not_allowed)
     if access.verdict == "unknown" and access.email is None:
         refusal = messages.user_email_hidden
+    elif access.verdict in ("unknown", "member") and not _team_loaded(runtime):
+        refusal = messages.user_team_not_loaded
     send_text(respond, refusal())
     return None
 

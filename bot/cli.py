@@ -12,12 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
+from rich.text import Text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.access import AccessPolicy
 from bot.runtime import Runtime
 from bot.settings import Settings
 from context.clock import Clock, ClockError
-from context.db import SchemaError, make_engine
+from context.db import SchemaError, make_engine, unreachable
 
 logger = logging.getLogger("foresight")
 
@@ -40,39 +42,63 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="foresight",
         description="Every account's whole context, in Slack.",
+        parents=[_global_options(argparse.SUPPRESS)],
     )
-    top.add_argument("--config", help="config file (default: $FORESIGHT_CONFIG)")
-    top.add_argument(
-        "--as-of",
-        help="fix 'now' for the whole program, e.g. 2024-12-02 (or $FORESIGHT_NOW)",
-    )
-    top.add_argument(
-        "--data-root", help="read file sources from this folder instead of data_root"
-    )
-    top.add_argument("-v", "--verbose", action="store_true", help="log at INFO")
+    top.set_defaults(config=None, as_of=None, data_root=None, verbose=False)
+    # The same options after the command (`foresight sync --config X`) work too.
+    anywhere = _global_options(argparse.SUPPRESS)
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = commands.add_parser("db", help="manage the store's schema")
+    db = commands.add_parser("db", help="manage the store's schema", parents=[anywhere])
     db.add_argument("action", choices=["upgrade", "current"])
 
-    sync = commands.add_parser("sync", help="load every source in the config")
+    sync = commands.add_parser(
+        "sync", help="load every source in the config", parents=[anywhere]
+    )
     sync.add_argument("sources", nargs="*", help="only these sources")
 
     commands.add_parser(
-        "status", help="per source: last success, last error, records, cursor"
+        "status",
+        help="per source: last success, last error, records, cursor",
+        parents=[anywhere],
     )
 
-    ask = commands.add_parser("ask", help="send a slash command to the app locally")
+    ask = commands.add_parser(
+        "ask", help="send a slash command to the app locally", parents=[anywhere]
+    )
     ask.add_argument("text", help='the command, e.g. "/account acme"')
     ask.add_argument("--user", required=True, help="the asker's Slack e-mail")
     ask.add_argument("--json", action="store_true", help="print the replies as JSON")
 
-    serve = commands.add_parser("serve", help="connect to Slack and answer")
+    serve = commands.add_parser(
+        "serve", help="connect to Slack and answer", parents=[anywhere]
+    )
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
 
     demo = commands.add_parser("demo", help="a generated company, asked a few times")
     demo.add_argument("--accounts", type=int, default=200)
     return top
+
+
+def _global_options(default: Any) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--config", default=default, help="config file (default: $FORESIGHT_CONFIG)"
+    )
+    options.add_argument(
+        "--as-of",
+        default=default,
+        help="fix 'now' for the whole program, e.g. 2024-12-02 (or $FORESIGHT_NOW)",
+    )
+    options.add_argument(
+        "--data-root",
+        default=default,
+        help="read file sources from this folder instead of data_root",
+    )
+    options.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log at INFO"
+    )
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, Settings(), console)
     except (SchemaError, ClockError, ValueError, RuntimeError, OSError) as error:
-        console.print(f"[red]foresight: {_plain(error)}[/red]", highlight=False)
+        console.print(Text(f"foresight: {_plain(error)}", style="red"))
         return EXIT_USAGE
 
 
@@ -96,21 +122,33 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
         return run_demo(console, accounts=args.accounts)
     runtime, config = _runtime(args, settings)
     try:
-        if args.command == "db":
-            return _db(args.action, runtime, console)
-        if args.command == "sync":
-            return _sync(args.sources, runtime, config, console)
-        if args.command == "status":
-            return _status(runtime, config, console)
-        if args.command == "ask":
-            return _ask(args, runtime, console)
-        if args.command == "serve":
-            from bot.serve import serve
-
-            return serve(runtime, settings, port=args.port or settings.port)
-        raise AssertionError(args.command)
+        return _command(args, settings, runtime, config, console)
+    except (OperationalError, InterfaceError) as error:
+        raise unreachable(runtime.engine, error) from None
     finally:
         runtime.engine.dispose()
+
+
+def _command(
+    args: argparse.Namespace,
+    settings: Settings,
+    runtime: Runtime,
+    config: Any,
+    console: Console,
+) -> int:
+    if args.command == "db":
+        return _db(args.action, runtime, console)
+    if args.command == "sync":
+        return _sync(args.sources, runtime, config, console)
+    if args.command == "status":
+        return _status(runtime, config, console)
+    if args.command == "ask":
+        return _ask(args, runtime, console)
+    if args.command == "serve":
+        from bot.serve import serve
+
+        return serve(runtime, settings, port=args.port or settings.port)
+    raise AssertionError(args.command)
 
 
 def _runtime(args: argparse.Namespace, settings: Settings) -> tuple[Runtime, Any]:
@@ -122,16 +160,28 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> tuple[Runtime, Any
         config = load_config(
             Path(path), data_root=args.data_root or settings.foresight_data_root
         )
+        from bot.schedule import read_schedule
+
+        read_schedule(config)  # a wrong schedule is told at once, not at serve time
     now = args.as_of or settings.foresight_now or (config.now if config else None)
     clock = Clock.parse(str(now) if now is not None else None)
     runtime = Runtime(
         engine=make_engine(settings.database_url),
         clock=clock,
-        access=AccessPolicy.from_config(config.access if config else None),
+        access=_access(config),
         labels={s.name: s.label or s.name for s in config.sources} if config else {},
         config=config,
     )
     return runtime, config
+
+
+def _access(config: Any) -> AccessPolicy:
+    if config is None:
+        return AccessPolicy()
+    try:
+        return AccessPolicy.from_config(config.access)
+    except ValueError as error:
+        raise ValueError(f"{config.path}: {error}") from None
 
 
 def _db(action: str, runtime: Runtime, console: Console) -> int:
@@ -158,7 +208,10 @@ def _db(action: str, runtime: Runtime, console: Console) -> int:
 
 def _sync(sources: list[str], runtime: Runtime, config: Any, console: Console) -> int:
     if config is None:
-        raise ValueError("sync needs a config: pass --config FILE (see examples/)")
+        raise ValueError(
+            "sync needs a config: pass --config FILE or set FORESIGHT_CONFIG "
+            "(see examples/)"
+        )
     from context.db import check_schema
     from integrations.sync import sync
 
@@ -176,7 +229,10 @@ def _sync(sources: list[str], runtime: Runtime, config: Any, console: Console) -
 def _status(runtime: Runtime, config: Any, console: Console) -> int:
     """Exit 1 when a source's newest sync failed, so a monitor can alert on it."""
     if config is None:
-        raise ValueError("status needs a config: pass --config FILE (see examples/)")
+        raise ValueError(
+            "status needs a config: pass --config FILE or set FORESIGHT_CONFIG "
+            "(see examples/)"
+        )
     from context.db import check_schema
     from integrations.status import print_status, source_status
 

@@ -40,6 +40,13 @@ def user_not_allowed() -> str:
     )
 
 
+def user_team_not_loaded() -> str:
+    return (
+        "Foresight doesn't know the sales team yet: no sync has loaded it. Ask your "
+        "RevOps admin to run `foresight sync` with the config that lists the team."
+    )
+
+
 def user_guest_refused() -> str:
     return "Sorry, account details aren't available to guests of this workspace."
 

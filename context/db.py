@@ -12,7 +12,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -25,18 +26,55 @@ class SchemaError(RuntimeError):
     """The database schema is missing or older than this code expects."""
 
 
+class StoreError(RuntimeError):
+    """The store's URL cannot be used or the database cannot be reached."""
+
+
+STORE_HINT = (
+    "set DATABASE_URL to a SQLAlchemy URL such as sqlite:///foresight.db or "
+    "postgresql+psycopg://user:password@host:5432/foresight"
+)
+
+
 def make_engine(url: str | None = None) -> Engine:
-    """Create an engine; SQLite gets foreign keys on and a generous lock wait."""
+    """Create an engine; SQLite gets foreign keys on and a generous lock wait.
+
+    ``postgres://`` (what many hosts hand out) is read as PostgreSQL through
+    psycopg, the driver Foresight installs.
+    """
     url = url or DEFAULT_DATABASE_URL
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as error:
+        raise StoreError(
+            f"the store URL {_shown(url)} cannot be used "
+            f"({type(error).__name__}: {error}); {STORE_HINT}"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except ArgumentError:
+        return repr(url.split("@")[-1])
+
+
+def unreachable(engine: Engine, error: BaseException) -> StoreError:
+    """What to say when the store does not answer."""
+    shown = engine.url.render_as_string(hide_password=True)
+    first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return StoreError(f"cannot open the store at {shown!r}: {first}; {STORE_HINT}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

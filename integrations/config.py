@@ -25,6 +25,8 @@ from integrations.registry import known_kinds, source_kind
 from integrations.source import SourceConfig
 
 DATA_ROOT_ENV = "FORESIGHT_DATA_ROOT"
+# Top-level sections that other parts read (``Config.extra``).
+OTHER_SECTIONS = frozenset({"sync"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,13 @@ def load_config(path: str | Path, data_root: str | Path | None = None) -> Config
         top = _Top.model_validate(_read_yaml(path))
     except ValidationError as error:
         raise ConfigError(_explain(path, "", error)) from None
+    unknown = sorted(set(top.model_extra or {}) - OTHER_SECTIONS)
+    if unknown:
+        known = ", ".join([*_Top.model_fields, *sorted(OTHER_SECTIONS)])
+        raise ConfigError(
+            f"{path}: unknown top-level key {', '.join(map(repr, unknown))}; the "
+            f"config takes {known} (check the spelling and indentation)"
+        )
     return Config(
         path=path,
         data_root=_data_root(path, top.data_root, data_root),
@@ -82,10 +91,19 @@ def _read_yaml(path: Path) -> Any:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected keys such as `sources:` at the top level")
     return data
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Where and what, without PyYAML's "<unicode string>" excerpt."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def _sources(path: Path, entries: list[dict[str, Any]]) -> list[SourceConfig]:
@@ -112,6 +130,13 @@ def _sources(path: Path, entries: list[dict[str, Any]]) -> list[SourceConfig]:
             problems.append(f"  - {where}: the name {source.name!r} is used twice")
         names.add(source.name)
         sources.append(source)
+    for index, source in enumerate(sources):
+        for name in sorted(source.sources_named() - names):
+            known = ", ".join(sorted(names))
+            problems.append(
+                f"  - sources[{index}] ({source.name}): names the source {name!r}, "
+                f"which the config does not have; sources: {known}"
+            )
     if problems:
         raise ConfigError(f"{path}: the config has problems:\n" + "\n".join(problems))
     return sources

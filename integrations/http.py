@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from integrations.errors import CredentialError, SourceError
 from integrations.source import SourceConfig
@@ -45,6 +46,16 @@ class HttpSource(SourceConfig):
     max_attempts: int = Field(5, ge=1, le=20)
     max_retry_wait: float = Field(60.0, ge=0, le=600)
 
+    @field_validator("base_url", "token_url", check_fields=False)
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                f"{value!r} is not a web address: write it with https:// (or "
+                "http:// for a local stand-in), e.g. https://api.example.com"
+            )
+        return value.rstrip("/")
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -62,8 +73,9 @@ def read_secret(source: str, env: str, key: str = "token_env") -> str:
     """The credential in the environment variable the config's ``key`` names."""
     value = os.environ.get(env, "").strip()
     if not value:
+        state = "is empty" if env in os.environ else "is not set"
         raise CredentialError(
-            f"source {source!r}: the environment variable {env} is empty; set it to "
+            f"source {source!r}: the environment variable {env} {state}; set it to "
             f"the source's credential (the config's `{key}` names the variable)"
         )
     return value
@@ -115,6 +127,7 @@ class SourceClient:
         # token); once per expiry: a second 401 in a row is a refused credential.
         self.refresh = refresh
         self._refreshed = False
+        self._unreachable = False
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -163,10 +176,20 @@ class SourceClient:
                 wait = self.policy.wait(attempt)
             if attempt < self.policy.max_attempts:
                 self.sleep(min(wait, self.policy.max_wait))
+        tries = self.policy.max_attempts
+        times = "once" if tries == 1 else f"{tries} times"
+        if self._unreachable:
+            raise SourceError(
+                f"source {self.source!r}: cannot reach {self.client.base_url} "
+                f"({method} {path} failed {times}; last: {problem}); check the "
+                "source's base_url and this machine's network, the next sync will "
+                "try again",
+                retriable=True,
+            )
         raise SourceError(
-            f"source {self.source!r}: {method} {path} failed {self.policy.max_attempts}"
-            f" times (last: {problem}); the vendor may be down or limiting us, the "
-            "next sync will try again",
+            f"source {self.source!r}: {method} {path} failed {times} (last: "
+            f"{problem}); the vendor may be down or limiting us, the next sync will "
+            "try again",
             retriable=True,
         )
 
@@ -174,9 +197,14 @@ class SourceClient:
         self, method: str, path: str, params: Any, body: Any
     ) -> tuple[httpx.Response | None, str]:
         started = time.monotonic()
+        self._unreachable = False
         try:
             response = self.client.request(method, path, params=params, json=body)
         except httpx.TransportError as error:
+            # Never connected: a wrong base_url, DNS or network, not a vendor outage.
+            self._unreachable = isinstance(
+                error, httpx.ConnectError | httpx.UnsupportedProtocol
+            )
             problem = f"{type(error).__name__}: {error}" if str(error) else ""
             problem = problem or type(error).__name__
             _log(self.source, method, path, problem, started)

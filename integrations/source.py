@@ -32,6 +32,10 @@ class SourceConfig(BaseModel):
     label: str = ""
     kind: str
 
+    def sources_named(self) -> set[str]:
+        """Other sources this one points at (checked against the config's)."""
+        return set()
+
     @model_validator(mode="before")
     @classmethod
     def _label_defaults_to_name(cls, data: Any) -> Any:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     Progress,
     SpinnerColumn,
@@ -122,7 +123,7 @@ def _sync_source(
     progress: Progress,
 ) -> SourceResult:
     result = SourceResult(source.name, source.label)
-    task = progress.add_task(source.label, total=None)
+    task = progress.add_task(escape(source.label), total=None)
     loader = Loader(engine, clock)
     started = time.monotonic()
     state = SyncState(cursor=read_cursor(engine, source.name), transport=transport)
@@ -136,6 +137,7 @@ def _sync_source(
         text = str(error).splitlines()[0] if str(error) else ""
         result.error = f"unexpected {type(error).__name__}: {text[:ERROR_LIMIT]}"
     result.finished_at = datetime.now(UTC)
+    progress.stop_task(task)
     _collect(result, loader.report)
     if result.error is None and state.complete:
         # An incremental sync sees only what changed: the rest is not missing.

@@ -18,7 +18,9 @@ from context.db import make_engine, upgrade
 from context.models import Base
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA = SHARED / "data"
+# The sample data beside the checkout, or wherever FORESIGHT_TEST_DATA says.
+DATA_ENV = "FORESIGHT_TEST_DATA"
+DATA = Path(os.environ.get(DATA_ENV) or SHARED / "data").resolve()
 
 SECRET_ENV = (
     "SLACK_BOT_TOKEN",
@@ -107,5 +109,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def shared_data() -> Path:
     if not DATA.is_dir():
-        pytest.fail(f"the shared sample data is missing: expected it at {DATA}")
+        pytest.fail(
+            f"the sample data is missing: expected it at {DATA}; put the shared "
+            f"folder beside the checkout or set {DATA_ENV} to its data folder"
+        )
     return DATA

@@ -387,3 +387,13 @@ def test_expired_url_outside_the_bots_channels_becomes_a_dm(app: RunningApp) -> 
     assert card.via == "chat.postMessage"
     assert card.channel.startswith("D")
     assert card.blocks[0]["text"]["text"] == "Acme Corporation"
+
+
+def test_a_store_without_the_sales_team_says_to_sync_first(engine: Engine) -> None:
+    with running_app(engine, now=NOW) as running:
+        running.slack.add_user(DANA, "dana.reyes@example.com", name="dana")
+        running.command("acme", DANA)
+        [reply] = running.replies(1)
+    assert reply.text.startswith(
+        "Foresight doesn't know the sales team yet: no sync has loaded it."
+    )

@@ -179,3 +179,75 @@ def test_rows_gone_from_the_export_are_marked_deleted(
     assert main(["--config", str(config), "sync"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "crm: no longer in the source, marked deleted: 1 deal" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite:///{tmp}/no/such/folder/x.db", "cannot open the store at 'sqlite:///"),
+        ("postgresql+psycopg://ana:s3cret@127.0.0.1:9/x", "cannot open the store at"),
+        ("foresight.db", "the store URL 'foresight.db' cannot be used"),
+        ("mysql://a@b/c", "No module named 'MySQLdb'"),
+    ],
+)
+def test_a_store_that_cannot_be_opened_says_what_to_set(
+    url: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url.format(tmp=tmp_path))
+
+    assert main(["db", "current"]) == EXIT_USAGE
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert said in out
+    assert "set DATABASE_URL to a SQLAlchemy URL such as" in out
+    assert "s3cret" not in out
+
+
+def test_postgres_urls_as_hosts_hand_them_out_are_read() -> None:
+    engine = make_engine("postgres://ana@db.example:5432/foresight")
+    assert engine.url.drivername == "postgresql+psycopg"
+    assert engine.url.host == "db.example"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("sourcse: []\n", "unknown top-level key 'sourcse'; the config takes now, "),
+        ("sources: [ {name: a\n  x: 1\n", "not valid YAML: line 2, column 4: expected"),
+        ("sync: {every: 15x}\n", "sync.every: '15x' is neither an interval nor"),
+        (
+            "access: {admins: x}\n",
+            "access.admins is 'x'; write a list of e-mail "
+            "addresses, e.g. admins: [revops@example.com]",
+        ),
+    ],
+)
+def test_config_mistakes_are_told_with_the_file_before_anything_runs(
+    text: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    config = tmp_path / "foresight.yml"
+    config.write_text(text)
+
+    assert main(["--config", str(config), "sync"]) == EXIT_USAGE
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith(f"foresight: {config}")
+    assert said in out
+
+
+def test_options_work_after_the_command_too(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--config", str(config)]) == EXIT_ROWS_REJECTED  # d2
+    capsys.readouterr()
+    assert main(["sync", "--config", str(config), "-v"]) == EXIT_ROWS_REJECTED
+    assert "Nothing changed." in capsys.readouterr().out

@@ -335,11 +335,13 @@ def test_missing_secret_names_the_variable(
     engine: Engine, config: Config, gong: GongStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GONG_ACCESS_KEY_SECRET")
-
     (result,) = run(engine, config, gong)
+    monkeypatch.setenv("GONG_ACCESS_KEY_SECRET", " ")
+    (blank,) = run(engine, config, gong)
 
-    assert result.error is not None
-    assert "GONG_ACCESS_KEY_SECRET is empty" in result.error
+    assert result.error is not None and blank.error is not None
+    assert "the environment variable GONG_ACCESS_KEY_SECRET is not set" in result.error
+    assert "the environment variable GONG_ACCESS_KEY_SECRET is empty" in blank.error
     assert gong.requests == []
 
 

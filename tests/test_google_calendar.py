@@ -423,6 +423,23 @@ def test_missing_credential_is_named(
     assert google.calls == []
 
 
+def test_half_set_refresh_credentials_name_what_is_missing(
+    engine: Engine, config: Config, google: Calendars, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOOGLE_CALENDAR_TOKEN")
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", "client-1")
+    for name in ("GOOGLE_CLIENT_SECRET", "GOOGLE_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert (
+        "GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN not set, so the refresh "
+        "token cannot be used"
+    ) in result.error
+
+
 def test_refused_token_without_refresh_fails_once(
     engine: Engine, config: Config, google: Calendars, monkeypatch: pytest.MonkeyPatch
 ) -> None:

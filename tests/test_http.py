@@ -264,3 +264,23 @@ def test_repeated_page_stops_paging() -> None:
 
     with pytest.raises(SourceError, match="repeats an earlier page"):
         list(pages(first_page_always, "crm: GET /things"))
+
+
+@pytest.mark.parametrize("url", ["api.hubapi.com", "ftp://files.example", "https://"])
+def test_a_base_url_that_is_no_web_address_is_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match="is not a web address: write it with"):
+        settings(base_url=url)
+
+
+def test_an_unreachable_base_url_is_named_in_the_error() -> None:
+    http = make_client(
+        settings(base_url="http://127.0.0.1:9"), {}, httpx.HTTPTransport(retries=0)
+    )
+    api = SourceClient("crm", http, RetryPolicy(2, backoff=0), "", sleep=lambda _: None)
+    with pytest.raises(SourceError) as raised:
+        api.get("/owners")
+    assert str(raised.value).startswith(
+        "source 'crm': cannot reach http://127.0.0.1:9 (GET /owners failed 2 times; "
+        "last: ConnectError"
+    )
+    assert "check the source's base_url" in str(raised.value)

@@ -502,9 +502,9 @@ def test_no_credential_at_all_is_reported(
     result = run(engine, config, org)
 
     assert result.error == (
-        "source 'crm': SALESFORCE_CLIENT_SECRET, SALESFORCE_REFRESH_TOKEN is empty; "
-        "set it as well, or unset the other refresh-token variables and use an "
-        "access token alone"
+        "source 'crm': SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN are not "
+        "set; set them as well, or unset the other refresh-token variables and use "
+        "an access token alone"
     )
     assert org.requests == []
 

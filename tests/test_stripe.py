@@ -23,6 +23,7 @@ from context.clock import Clock
 from context.models import Account, Invoice, Subscription
 from context.source_state import read_cursor, record_success
 from integrations.config import Config, load_config
+from integrations.errors import ConfigError
 from integrations.http import HttpSource
 from integrations.sync import SourceResult, sync
 from tests.stripe_stand_in import KEY, StandIn, example
@@ -35,8 +36,8 @@ sources:
     base_url: https://stripe.test
     max_attempts: 3
     max_retry_wait: 0.01
-    links: {hubspot_company_id: crm}
 """
+LINKED = CONFIG + "    links: {hubspot_company_id: crm}\n"
 CRM = """
   - name: crm
     kind: files
@@ -505,7 +506,7 @@ def test_customer_joins_the_crm_account_it_names(
         "id,name,domain\n406260751575,O'Malley Freight,omalley-freight.example\n"
     )
     path = tmp_path / "foresight.yml"
-    path.write_text(CONFIG.replace("sources:\n", "sources:\n" + CRM.lstrip("\n")))
+    path.write_text(LINKED.replace("sources:\n", "sources:\n" + CRM.lstrip("\n")))
     stand_in.find("invoices", "in_1TbTWCEZpD6kXrae5HcVlKNv")["customer"] = QUOTED
 
     crm, stripe = run(engine, load_config(path), stand_in)
@@ -540,7 +541,7 @@ def test_customer_with_nothing_stronger_joins_a_crm_account_by_its_name(
     monkeypatch.setenv("STRIPE_API_KEY", KEY)
     (tmp_path / "companies.csv").write_text("id,name,domain\nc-9,東京 KK,\n")
     path = tmp_path / "foresight.yml"
-    path.write_text(CONFIG.replace("sources:\n", "sources:\n" + CRM.lstrip("\n")))
+    path.write_text(LINKED.replace("sources:\n", "sources:\n" + CRM.lstrip("\n")))
 
     crm, stripe = run(engine, load_config(path), stand_in)
 
@@ -550,3 +551,14 @@ def test_customer_with_nothing_stronger_joins_a_crm_account_by_its_name(
             select(Account.source, Account.domain).where(Account.name == "東京 KK")
         ).all()
     assert [tuple(row) for row in tokyo] == [("crm", "tokyo-kk.example")]
+
+
+def test_links_to_a_source_the_config_lacks_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "foresight.yml"
+    path.write_text(CONFIG + "    links: {hubspot_company_id: hubspott}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert (
+        "sources[0] (stripe): names the source 'hubspott', which the config does "
+        "not have; sources: stripe"
+    ) in str(raised.value)

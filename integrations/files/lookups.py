@@ -100,7 +100,8 @@ def load_lookup(
                 _add(
                     table, key, {c: get(row) for c, get in getters.items()}, row.origin
                 )
-    logger.info("lookup %s: %d keys from %s", name, len(table.rows), table.files)
+    shown = table.files if len(files) <= 3 else f"{len(files)} files ({files[0][1]}, …)"
+    logger.info("lookup %s: %d keys from %s", name, len(table.rows), shown)
     return table
 
 

@@ -49,6 +49,12 @@ class OAuth:
         if token:
             return _bearer(token)
         if not self._can_refresh():
+            unset = [n for n in self.client_env if not os.environ.get(n, "").strip()]
+            if len(unset) < len(self.client_env):
+                raise CredentialError(
+                    f"source {self.source!r}: {' and '.join(unset)} not set, so the "
+                    f"refresh token cannot be used; {self.hint()}"
+                )
             raise CredentialError(
                 f"source {self.source!r}: no Google credential is set; {self.hint()}"
             )

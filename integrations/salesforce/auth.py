@@ -53,8 +53,8 @@ class Credentials:
             f"put a valid access token in {self.token_env}, or set {client_id}, "
             f"{secret} and {refresh} (a connected app with the OAuth scopes "
             f"{SCOPES!r}) so that Foresight can renew it; the Salesforce user "
-            "needs the 'API Enabled' permission and read access to Account, "
-            "Contact, Opportunity, Task and Event"
+            "needs the 'API Enabled' permission and read access to User, Account, "
+            "Contact, Opportunity (with field history), Task and Event"
         )
 
 
@@ -68,10 +68,12 @@ def credentials(
     if all(values):
         grant = RefreshGrant(token_url, *(v for v in values if v))
     elif any(values):
-        missing = ", ".join(n for n, v in zip(grant_envs, values, strict=True) if not v)
+        unset = [n for n, v in zip(grant_envs, values, strict=True) if not v]
+        verb = "is" if len(unset) == 1 else "are"
         raise CredentialError(
-            f"source {source!r}: {missing} is empty; set it as well, or unset the "
-            "other refresh-token variables and use an access token alone"
+            f"source {source!r}: {' and '.join(unset)} {verb} not set; set "
+            f"{'it' if len(unset) == 1 else 'them'} as well, or unset the other "
+            "refresh-token variables and use an access token alone"
         )
     found = Credentials(source, token_env, grant_envs, token, grant)
     if token is None and grant is None:

@@ -92,6 +92,9 @@ class StripeSource(HttpSource):
     )
     links: dict[str, str] = Field(default_factory=dict)
 
+    def sources_named(self) -> set[str]:
+        return set(self.links.values())
+
 
 @dataclass
 class Changed:

@@ -67,6 +67,15 @@ class WarehouseSource(SourceConfig):
     def _known_zone(cls, value: str) -> str:
         return check_zone(value)
 
+    def sources_named(self) -> set[str]:
+        named = set()
+        for query in self.queries:
+            refs = [query.account, query.person, query.deal, query.subscription]
+            for ref in [*refs, *query.links]:
+                if ref is not None and ref.source is not None:
+                    named.add(ref.source)
+        return named - {self.name}
+
     @model_validator(mode="after")
     def _names_differ(self) -> WarehouseSource:
         names = [query.name for query in self.queries]
