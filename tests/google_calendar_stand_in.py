@@ -5,6 +5,12 @@ does: events listed in a time window with ``pageToken`` paging and a
 (410 Gone once expired, 400 beside timeMin/timeMax); 401 for an unknown access
 token; an OAuth token endpoint that renews it. Tests change events and inject
 faults.
+
+The token endpoint also answers a service account's JWT (``trust`` its public key):
+it verifies the RS256 signature and the claims as Google does and issues a token
+per impersonated user (``sub``); the events endpoint then lets a token read only
+its own user's calendar (403 otherwise), so a request sent with another rep's token
+fails.
 """
 
 from __future__ import annotations
@@ -19,12 +25,20 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 TOKEN = "ya29.stand-in-access"
 FRESH = "ya29.stand-in-renewed"
 CLIENT_ID, CLIENT_SECRET = "stand-in-client.apps.googleusercontent.com", "GOCSPX-x"
 REFRESH = "1//stand-in-refresh"
 TOKEN_URL = "https://oauth2.stand-in.test/token"
+SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+UNAUTHORIZED = (
+    "Client is unauthorized to retrieve access tokens using this method, or client "
+    "not authorized for any of the scopes requested."
+)
 RECORDED = Path("api_shapes/recorded_responses_nango_elv2/google_calendar")
 
 
@@ -46,6 +60,15 @@ class Calendars:
         self.ignore_page_token = False
         self.faults: dict[str, deque[httpx.Response | Exception]] = {}
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        # A service account: its e-mail, key id and public key (``trust``).
+        self.trusted: tuple[str, str, RSAPublicKey] | None = None
+        self.delegated = True  # domain-wide delegation granted in the Admin console
+        self.lifetime = 3599  # seconds, the ``expires_in`` of issued tokens
+        self.issued: dict[str, str] = {}  # service-account token → its user
+        self.bearers: list[tuple[str, str]] = []  # (calendar, token) per request
+
+    def trust(self, email: str, key_id: str, public_key: RSAPublicKey) -> None:
+        self.trusted = (email, key_id, public_key)
 
     def add(self, calendar: str, zone: str, events: list[Any]) -> None:
         self.zones[calendar] = zone
@@ -86,12 +109,19 @@ class Calendars:
         if request.url.host == httpx.URL(TOKEN_URL).host:
             form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
             self.calls.append((request.method, str(request.url), form))
+            if form.get("grant_type") == JWT_BEARER:
+                return self._impersonate(form, str(request.url))
             return self._token(form)
         self.calls.append((request.method, path, dict(request.url.params)))
         self.calls[-1][2]["timeout"] = request.extensions.get("timeout")
-        if request.headers.get("authorization") not in {
-            f"Bearer {t}" for t in self.access
-        }:
+        header = request.headers.get("authorization", "")
+        sent = header.removeprefix("Bearer ") if header.startswith("Bearer ") else ""
+        parts = path.strip("/").split("/")
+        calendar = "/".join(parts[3:-1])
+        self.bearers.append((calendar, sent))
+        if sent in self.issued and self.issued[sent] != calendar:
+            return _error(403, "The caller does not have permission")
+        if sent not in self.access and sent not in self.issued:
             return _error(401, "Request had invalid authentication credentials.")
         queue = self.faults.get(path)
         if queue:
@@ -99,9 +129,8 @@ class Calendars:
             if isinstance(fault, Exception):
                 raise fault
             return fault
-        parts = path.strip("/").split("/")
         if parts[:3] == ["calendar", "v3", "calendars"] and parts[-1] == "events":
-            return self._events("/".join(parts[3:-1]), request.url.params)
+            return self._events(calendar, request.url.params)
         return _error(404, "Not Found")
 
     def _events(self, calendar: str, params: httpx.QueryParams) -> httpx.Response:
@@ -165,6 +194,48 @@ class Calendars:
             200,
             json={"access_token": FRESH, "expires_in": 3599, "token_type": "Bearer"},
         )
+
+    def _impersonate(self, form: dict[str, str], url: str) -> httpx.Response:
+        """Google's JWT bearer grant: a token for the user named by ``sub``."""
+        assert self.trusted is not None, "trust() the service account first"
+        email, key_id, public_key = self.trusted
+        assertion = form.get("assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+            claims = jwt.decode(
+                assertion,
+                public_key,
+                algorithms=["RS256"],
+                audience=url,
+                issuer=email,
+                options={"require": ["iss", "sub", "aud", "iat", "exp", "scope"]},
+            )
+        except jwt.InvalidTokenError as error:
+            return _refusal(400, "invalid_grant", f"Invalid JWT: {error}")
+        if header.get("kid") != key_id or claims["exp"] - claims["iat"] > 3600:
+            return _refusal(400, "invalid_grant", "Invalid JWT Signature.")
+        if claims["scope"] != SCOPE:
+            return _refusal(400, "invalid_scope", "Invalid OAuth scope.")
+        if not self.delegated:
+            return _refusal(401, "unauthorized_client", UNAUTHORIZED)
+        if claims["sub"] not in self.events:
+            return _refusal(400, "invalid_grant", "Invalid email or User ID")
+        token = f"ya29.c.as-{claims['sub']}-{len(self.issued)}"
+        self.issued[token] = claims["sub"]
+        return httpx.Response(
+            200,
+            json={
+                "access_token": token,
+                "expires_in": self.lifetime,
+                "token_type": "Bearer",
+            },
+        )
+
+
+def _refusal(status: int, error: str, description: str) -> httpx.Response:
+    return httpx.Response(
+        status, json={"error": error, "error_description": description}
+    )
 
 
 def _key(raw: Any) -> str:

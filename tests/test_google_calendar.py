@@ -6,13 +6,17 @@ exactly."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from rich.console import Console
 from sqlalchemy import Engine, select
 
@@ -27,7 +31,9 @@ from tests.google_calendar_stand_in import (
     CLIENT_ID,
     CLIENT_SECRET,
     FRESH,
+    JWT_BEARER,
     REFRESH,
+    SCOPE,
     TOKEN,
     TOKEN_URL,
     Calendars,
@@ -736,3 +742,326 @@ def test_configured_domains_and_calendars_are_trimmed_and_lower_cased(
     path.write_text(text.replace("[ourco.test]", '[ourco.test, " "]'))
     with pytest.raises(ConfigError, match="an empty domain"):
         load_config(path)
+
+
+# A Google Workspace service account with domain-wide delegation. The key is made
+# at test time; the stand-in verifies each JWT with its public half.
+
+SA_EMAIL = "foresight@ourco-prod.iam.gserviceaccount.com"
+SA_CLIENT_ID = "112233445566778899001"
+SA_KEY_ID = "4f1c0a9e2b7d"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def write_key(path: Path, key: rsa.RSAPrivateKey, **changes: str | None) -> Path:
+    """A key file as Google's console downloads it; a ``None`` change drops a
+    field."""
+    raw: dict[str, str | None] = {
+        "type": "service_account",
+        "project_id": "ourco-prod",
+        "private_key_id": SA_KEY_ID,
+        "private_key": pem(key),
+        "client_email": SA_EMAIL,
+        "client_id": SA_CLIENT_ID,
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": GOOGLE_TOKEN_URI,
+        **changes,
+    }
+    path.write_text(json.dumps({k: v for k, v in raw.items() if v is not None}))
+    return path
+
+
+@pytest.fixture
+def key_file(
+    tmp_path: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    google: Calendars,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """A key named by GOOGLE_APPLICATION_CREDENTIALS and trusted by the stand-in;
+    the OAuth access token of ``config`` stays set and must not be used."""
+    google.trust(SA_EMAIL, SA_KEY_ID, rsa_key.public_key())
+    path = write_key(tmp_path / "service-account.json", rsa_key)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    return path
+
+
+def grants(google: Calendars) -> list[dict[str, Any]]:
+    """The claims of each JWT sent to the token endpoint, in order."""
+    sent = [c[2] for c in google.calls if c[1] == TOKEN_URL]
+    assert all(f["grant_type"] == JWT_BEARER for f in sent)
+    return [
+        jwt.decode(f["assertion"], options={"verify_signature": False}) for f in sent
+    ]
+
+
+def subjects(google: Calendars) -> list[tuple[str, str]]:
+    """Each events request: the calendar read and whose token it carried."""
+    return [(calendar, google.issued[t]) for calendar, t in google.bearers]
+
+
+def test_service_account_reads_each_calendar_as_its_owner(
+    engine: Engine, config: Config, google: Calendars, key_file: Path
+) -> None:
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert counts(result) == {
+        "meeting": {"new": 28, "rejected": 2},
+        "attendee": {"new": 6},
+    }
+    assert stored(engine, SHARED) == (
+        None,
+        {ANA: None, BEN: None, "zoe@acme.test": None},
+    )
+    assert stored(engine, "globex-call-1") == (
+        None,
+        {"buyer@globex.test": None, BEN: None},
+    )
+    claims = grants(google)
+    assert [(c["sub"], c["iss"], c["aud"], c["scope"]) for c in claims] == [
+        (ANA, SA_EMAIL, TOKEN_URL, SCOPE),  # the configured token_url goes first
+        (BEN, SA_EMAIL, TOKEN_URL, SCOPE),
+    ]
+    assert all(c["exp"] - c["iat"] == 3600 for c in claims)
+    assert subjects(google) == [(ANA, ANA)] * 3 + [(BEN, BEN)]
+    assert TOKEN not in {t for _, t in google.bearers}  # OAuth is not used
+    ana_token = google.bearers[0][1]
+    crossed = httpx.Request(  # the stand-in's guard: Ana's token on Ben's calendar
+        "GET",
+        f"https://calendar.stand-in.test/calendar/v3/calendars/{BEN}/events",
+        headers={"Authorization": f"Bearer {ana_token}"},
+    )
+    assert google(crossed).status_code == 403
+    assert read_cursor(engine, "calendar") == {
+        "calendars": {
+            ANA: {
+                "sync_token": "sync-ana@ourco.test-256-0",
+                "until": "2026-04-11T12:00:00+00:00",
+            },
+            BEN: {
+                "sync_token": "sync-ben@ourco.test-256-1",
+                "until": "2026-04-11T12:00:00+00:00",
+            },
+        }
+    }
+
+
+def test_service_account_token_is_reused_across_pages(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    key_file: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    tmp_path: Path,
+) -> None:
+    write_key(key_file, rsa_key, token_uri=TOKEN_URL)
+    path = tmp_path / "foresight.yml"
+    path.write_text(path.read_text().replace(f"    token_url: {TOKEN_URL}\n", ""))
+    config = load_config(path)  # no token_url: the key's token_uri is used
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert [c["sub"] for c in grants(google)] == [ANA, BEN]
+    ana = [t for calendar, t in google.bearers if calendar == ANA]
+    assert len(ana) == 3 and len(set(ana)) == 1  # three pages, one token
+
+
+def test_service_account_token_is_renewed_before_it_expires(
+    engine: Engine, config: Config, google: Calendars, key_file: Path
+) -> None:
+    google.lifetime = 60  # inside the last minutes of a token: renewed before use
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert [c["sub"] for c in grants(google)] == [ANA, ANA, ANA, BEN]
+    ana = [t for calendar, t in google.bearers if calendar == ANA]
+    assert len(set(ana)) == 3
+    assert subjects(google) == [(ANA, ANA)] * 3 + [(BEN, BEN)]
+
+
+def test_refused_service_account_token_is_fetched_again_once(
+    engine: Engine, config: Config, google: Calendars, key_file: Path
+) -> None:
+    path = f"/calendar/v3/calendars/{BEN}/events"
+    google.fail(path, httpx.Response(401, json={"error": {"message": "expired"}}))
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert [c["sub"] for c in grants(google)] == [ANA, BEN, BEN]
+    ben = [t for calendar, t in google.bearers if calendar == BEN]
+    assert len(ben) == 2 and ben[0] != ben[1]
+
+    google.fail(path, *[httpx.Response(401, json={"error": {}})] * 2)
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert result.error.startswith(
+        "source 'calendar': the vendor refused the credential (HTTP 401 on GET "
+        f"{path}: "
+    )
+    assert (
+        f"check that client id {SA_CLIENT_ID} (service account {SA_EMAIL}) has "
+        f"domain-wide delegation for the scope {SCOPE} in the Google Admin console"
+    ) in result.error
+
+
+def test_delegation_not_granted_names_the_client_id_and_scope(
+    engine: Engine, config: Config, google: Calendars, key_file: Path
+) -> None:
+    google.delegated = False
+
+    result = run(engine, config, google)
+
+    assert result.error == (
+        f"source 'calendar': Google would not let the service account {SA_EMAIL} "
+        f"act as {ANA} (HTTP 401 from {TOKEN_URL}: unauthorized_client: Client is "
+        "unauthorized to retrieve access tokens using this method, or client not "
+        "authorized for any of the scopes requested.); domain-wide delegation is "
+        "not granted: in the Google Admin console (Security › Access and data "
+        "control › API controls › Manage domain-wide delegation) add client id "
+        f"{SA_CLIENT_ID} (service account {SA_EMAIL}) with the scope {SCOPE}"
+    )
+    assert google.bearers == []
+    assert read_cursor(engine, "calendar") is None
+
+
+def test_calendar_that_is_not_a_workspace_user_is_named(
+    engine: Engine, config: Config, google: Calendars, key_file: Path, tmp_path: Path
+) -> None:
+    config = in_order(config, tmp_path / "foresight.yml", [ANA, "team@ourco.test"])
+
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert result.error.startswith(
+        f"source 'calendar': Google would not let the service account {SA_EMAIL} "
+        "act as team@ourco.test (HTTP 400 from "
+        f"{TOKEN_URL}: invalid_grant: Invalid email or User ID); check that "
+        "team@ourco.test is a user of the Workspace"
+    )
+    assert str(key_file) in result.error
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            None,
+            "cannot read the service-account key file {path} (named by "
+            "GOOGLE_APPLICATION_CREDENTIALS): No such file or directory; set ",
+        ),
+        ("{not json", "{path} (named by GOOGLE_APPLICATION_CREDENTIALS) is not JSON "),
+        (
+            {"client_email": None, "private_key": None},
+            "{path} (named by GOOGLE_APPLICATION_CREDENTIALS) lacks client_email "
+            "and private_key; download a new JSON key",
+        ),
+        (
+            {"private_key": "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n"},
+            "the private_key in the service-account key file {path} (named by "
+            "GOOGLE_APPLICATION_CREDENTIALS) is not an unencrypted PEM RSA key",
+        ),
+    ],
+    ids=["missing", "not-json", "fields", "bad-key"],
+)
+def test_unusable_key_file_is_named_with_what_to_fix(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    key_file: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    content: str | dict[str, str | None] | None,
+    problem: str,
+) -> None:
+    if content is None:
+        key_file.unlink()
+    elif isinstance(content, str):
+        key_file.write_text(content)
+    else:
+        write_key(key_file, rsa_key, **content)
+
+    result = run(engine, config, google)
+
+    assert result.error is not None
+    assert problem.format(path=key_file) in result.error
+    assert "GOOGLE_APPLICATION_CREDENTIALS to" in result.error  # what to set
+    assert "c2VjcmV0" not in result.error
+    assert google.calls == []
+
+
+def test_service_account_secrets_stay_out_of_logs_and_errors(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    key_file: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    first = run(engine, config, google)
+    google.delegated = False
+    refused = run(engine, config, google)
+
+    assert first.error is None and refused.error is not None
+    assert (
+        "calendar: reading each calendar as its owner through the service account "
+        f"{SA_EMAIL} (key from GOOGLE_APPLICATION_CREDENTIALS)"
+    ) in caplog.messages
+    assert f"calendar POST {TOKEN_URL} 401" in " ".join(caplog.messages)
+    secrets = [
+        *pem(rsa_key).splitlines()[1:-1],  # the key's base64 lines
+        *google.issued,
+        *(c[2]["assertion"] for c in google.calls if c[1] == TOKEN_URL),
+    ]
+    shown = caplog.text + refused.error
+    assert google.issued and [s for s in secrets if s in shown] == []
+
+
+def test_another_tools_login_in_the_default_variable_is_left_alone(
+    engine: Engine,
+    config: Config,
+    google: Calendars,
+    key_file: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    tmp_path: Path,
+) -> None:
+    """gcloud keeps its own login in GOOGLE_APPLICATION_CREDENTIALS: that is not
+    a key for Foresight, so OAuth is used; named in the config, it is an error."""
+    write_key(key_file, rsa_key, type="authorized_user")
+
+    result = run(engine, config, google)
+
+    assert result.error is None, result.error
+    assert {t for _, t in google.bearers} == {TOKEN}
+    path = tmp_path / "named.yml"
+    path.write_text(
+        config.path.read_text().replace(
+            "kind: google_calendar",
+            "kind: google_calendar\n"
+            "    service_account_env: GOOGLE_APPLICATION_CREDENTIALS",
+        )
+    )
+    named = run(engine, load_config(path), google)
+    assert named.error is not None
+    assert (
+        f"{key_file} (named by GOOGLE_APPLICATION_CREDENTIALS) holds a credential "
+        "of type authorized_user, not a service-account key"
+    ) in named.error

@@ -5,6 +5,10 @@
 changed since. Google refuses ``timeMin``/``timeMax`` beside a sync token, and
 answers 410 Gone when the token has expired: the caller then reads the calendar in
 full again.
+
+Each page is sent with the calendar's own Authorization header, asked for just
+before: a service account's token is per calendar (its owner's) and is renewed
+shortly before it expires, which a long calendar may outlive.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from integrations.errors import SourceError
+from integrations.google_calendar.auth import Credential
 from integrations.http import SourceClient
 from integrations.paging import Page, pages
 
@@ -27,9 +32,14 @@ class EventListing:
     once the pages are read (the calendar's time zone and Google's next token)."""
 
     def __init__(
-        self, http: SourceClient, calendar: str, params: Mapping[str, Any]
+        self,
+        http: SourceClient,
+        credential: Credential,
+        calendar: str,
+        params: Mapping[str, Any],
     ) -> None:
         self.http = http
+        self.credential = credential
         self.calendar = calendar
         self.params = dict(params)
         # NOTE: ids are e-mails, or contain '#' (holiday calendars): quote them.
@@ -44,6 +54,7 @@ class EventListing:
         query = dict(self.params)
         if page_token is not None:
             query["pageToken"] = page_token
+        self.http.client.headers.update(self.credential.headers(self.calendar))
         status, body = self.http.answer("GET", self.path, params=query, accept=(410,))
         if status == 410:
             if "syncToken" in self.params:

@@ -8,22 +8,31 @@ never come into view: once half of the window ahead has passed, the calendar is
 read in full again to move it.
 
 The cursor is per calendar: ``{"calendars": {id: {"sync_token", "until"}}}``.
+
+Credentials: a service account's key file when its variable
+(``service_account_env``) is set, acting as each calendar's owner; else OAuth (an
+access token, or refresh credentials), one token for every calendar.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 from pydantic import Field, field_validator
 
 from context.clock import Clock
 from context.records import Record, Rejection
 from integrations.google_calendar import records
-from integrations.google_calendar.auth import OAuth
+from integrations.google_calendar.auth import Credential, OAuth, TokenEndpoint
 from integrations.google_calendar.client import EventListing, SyncTokenExpired
+from integrations.google_calendar.service_account import ServiceAccount, read_key
 from integrations.http import HttpSource, RetryPolicy, SourceClient, make_client
 from integrations.source import SyncState
 
@@ -37,7 +46,8 @@ Produced = Generator[Record | Rejection, None, "dict[str, str] | None"]
 
 
 class GoogleCalendarSource(HttpSource):
-    """Reps' Google calendars, read with OAuth credentials from the environment."""
+    """Reps' Google calendars, read with a service account's key or OAuth
+    credentials, both named by environment variables."""
 
     kind: Literal["google_calendar"]
     base_url: str = Field(DEFAULT_BASE_URL, min_length=1)
@@ -46,6 +56,9 @@ class GoogleCalendarSource(HttpSource):
     client_id_env: str = Field("GOOGLE_CLIENT_ID", pattern=ENV_NAME)
     client_secret_env: str = Field("GOOGLE_CLIENT_SECRET", pattern=ENV_NAME)
     refresh_token_env: str = Field("GOOGLE_REFRESH_TOKEN", pattern=ENV_NAME)
+    # The variable holding the path of a service account's JSON key; when it is
+    # set, the service account is used and the OAuth variables are not.
+    service_account_env: str = Field("GOOGLE_APPLICATION_CREDENTIALS", pattern=ENV_NAME)
     calendars: list[str] = Field(min_length=1)
     internal_domains: list[str] = Field(default_factory=list)
     past_days: int = Field(90, ge=0, le=3650)
@@ -89,22 +102,58 @@ def read_google_calendar(
     headers = {"Accept": "application/json"}
     tokens: dict[str, Any] = {}
     with make_client(source, headers, state.transport) as http:
-        auth = OAuth(
-            source.name,
-            http,
-            source.token_url,
-            source.token_env,
-            (source.client_id_env, source.client_secret_env, source.refresh_token_env),
-        )
-        http.headers.update(auth.headers())
-        api = SourceClient(source.name, http, policy, auth.hint(), refresh=auth.refresh)
-        sync = CalendarSync(source, api, directory, clock.now())
+        credential = _credential(source, http)
+        sync = CalendarSync(source, http, policy, credential, directory, clock.now())
         for calendar in source.calendars:
             token = yield from sync.calendar(calendar, saved.get(calendar))
             if token is not None:
                 tokens[calendar] = token
         yield from sync.settle()
     state.next_cursor = {"calendars": tokens}
+
+
+def _credential(source: GoogleCalendarSource, http: httpx.Client) -> Credential:
+    """The service account when its variable is set, else OAuth as configured."""
+    path = os.environ.get(source.service_account_env, "").strip()
+    chosen = "service_account_env" in source.model_fields_set
+    if path and not chosen and not _service_account_key(path):
+        # GOOGLE_APPLICATION_CREDENTIALS often holds another tool's login (gcloud's
+        # authorized_user file): not meant for Foresight unless the config says so.
+        logger.info(
+            "%s: %s is not a service-account key; using OAuth",
+            source.name,
+            source.service_account_env,
+        )
+        path = ""
+    if not path:
+        return OAuth(
+            source.name,
+            TokenEndpoint(source.name, http, source.token_url),
+            source.token_env,
+            (source.client_id_env, source.client_secret_env, source.refresh_token_env),
+        )
+    key = read_key(source.name, source.service_account_env, path)
+    # The key names Google's endpoint; a configured token_url (a proxy, a
+    # stand-in) goes first.
+    url = source.token_url
+    if "token_url" not in source.model_fields_set and key.token_uri:
+        url = key.token_uri
+    logger.info(
+        "%s: reading each calendar as its owner through the service account %s "
+        "(key from %s)",
+        source.name,
+        key.client_email,
+        source.service_account_env,
+    )
+    return ServiceAccount(source.name, key, TokenEndpoint(source.name, http, url))
+
+
+def _service_account_key(path: str) -> bool:
+    try:
+        raw = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True  # let the key reader say what is wrong with it
+    return isinstance(raw, dict) and raw.get("type") == "service_account"
 
 
 class CalendarSync:
@@ -116,12 +165,16 @@ class CalendarSync:
     def __init__(
         self,
         source: GoogleCalendarSource,
-        api: SourceClient,
+        http: httpx.Client,
+        policy: RetryPolicy,
+        credential: Credential,
         directory: records.Directory,
         now: datetime,
     ) -> None:
         self.source = source
-        self.api = api
+        self.http = http
+        self.policy = policy
+        self.credential = credential
         self.directory = directory
         self.now = now
         self.seen: set[str] = set()
@@ -171,7 +224,14 @@ class CalendarSync:
             "maxResults": str(self.source.page_size),
             **params,
         }
-        listing = EventListing(self.api, calendar, query)
+        api = SourceClient(
+            self.source.name,
+            self.http,
+            self.policy,
+            self.credential.hint(),
+            refresh=lambda: self.credential.refresh(calendar),
+        )
+        listing = EventListing(api, self.credential, calendar, query)
         count = 0
         for page in listing:
             yield from self._page(calendar, page.items, listing.zone, not first)
