@@ -35,6 +35,8 @@ BODY_SHOWN = 200  # characters of a vendor's error body quoted in our messages
 # Salesforce answers 403 with this code when the org's daily API calls are used up:
 # a limit to wait for, not a credential to replace.
 LIMIT_EXHAUSTED = "REQUEST_LIMIT_EXCEEDED"
+# Google's reasons for a 403 that is a rate limit to back off from, not a refusal.
+GOOGLE_RATE_LIMITS = ('"rateLimitExceeded"', '"userRateLimitExceeded"')
 
 
 class HttpSource(SourceConfig):
@@ -221,6 +223,9 @@ class SourceClient:
             self._refreshed = True
             self.client.headers.update(self.refresh())
             return 0.0
+        if status == 403 and any(r in response.text for r in GOOGLE_RATE_LIMITS):
+            # Google answers its per-user and per-project rate limits with 403
+            return rate_limit_wait(response.headers) or self.policy.wait(attempt)
         if status == 403 and LIMIT_EXHAUSTED in response.text:
             raise SourceError(
                 f"source {self.source!r}: the vendor's daily API allowance is used up "

@@ -284,3 +284,20 @@ def test_an_unreachable_base_url_is_named_in_the_error() -> None:
         "last: ConnectError"
     )
     assert "check the source's base_url" in str(raised.value)
+
+
+def test_googles_rate_limit_403_is_waited_out_not_taken_for_a_credential() -> None:
+    limited = {
+        "error": {
+            "code": 403,
+            "message": "Rate Limit Exceeded",
+            "errors": [{"reason": "userRateLimitExceeded", "domain": "usageLimits"}],
+        }
+    }
+    waits: list[float] = []
+    api = client(
+        answers(httpx.Response(403, json=limited), httpx.Response(200, json={})),
+        waits,
+    )
+    assert api.get("/calendar/v3/calendars/a/events") == {}
+    assert waits == [0.5]
