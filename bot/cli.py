@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, InterfaceError
 
 from bot.access import AccessPolicy
 from bot.runtime import Runtime
@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     runtime, config = _runtime(args, settings)
     try:
         return _command(args, settings, runtime, config, console)
-    except (OperationalError, InterfaceError) as error:
+    except (DatabaseError, InterfaceError) as error:
         raise unreachable(runtime.engine, error) from None
     finally:
         runtime.engine.dispose()

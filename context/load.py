@@ -290,8 +290,8 @@ class Loader:
         if len(record.source_id) > ID_LENGTH:
             return f"id is {len(record.source_id)} characters; at most {ID_LENGTH} fit"
         for name, value in values.items():
-            if isinstance(value, str) and "\x00" in value:
-                values[name] = value.replace("\x00", "")  # no database keeps NUL
+            if isinstance(value, str):
+                values[name] = _storable(value)
             elif isinstance(value, bool):
                 continue
             elif isinstance(value, int) and abs(value) > INT_LIMIT:
@@ -532,14 +532,16 @@ class Loader:
     ) -> None:
         domains = {d for _, v in rows if (d := company_domain(v.get("domain")))}
         by_domain = accounts_by_domain(session, domains, exclude_source=source)
-        keys = {str(v["name_key"]) for r, v in rows if r.join_by_name}
+        keys = {str(v["name_key"]) for r, v in rows if r.join_by_name and v["name_key"]}
         by_name = accounts_by_name(session, keys, exclude_source=source)
         for record, values in rows:
             domain = company_domain(values.get("domain"))
             key = (record.source, record.source_id)
             if domain and domain in by_domain:
                 targets[key] = (by_domain[domain], "domain")
-            elif record.join_by_name and values.get("name_key") in by_name:
+            elif record.join_by_name and values.get("name_key") in by_name.keys() - {
+                ""
+            }:
                 targets[key] = (by_name[str(values["name_key"])], "name")
 
     def _store_joins(
@@ -700,6 +702,19 @@ def _rows(
         for row in session.execute(select(*columns).where(where)):
             found[(row[0], row[1])] = tuple(row[2:])
     return found
+
+
+def _storable(text: str) -> str:
+    """Text every database takes: no NUL, no lone surrogate (a vendor's cut-off
+    emoji escape decodes to one, and no driver can encode it)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _tombstone(record: Record) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+# Anything but letters and digits of any script: "Газпром" and "ソニー" keep theirs.
+_NOT_WORD = re.compile(r"[\W_]+")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
 # Words that say what kind of company it is, not which one. "Acme Corp", "ACME, Inc."
@@ -72,13 +73,27 @@ def email_key(email: str | None) -> str | None:
 
 
 def domain_of(text: str | None) -> str | None:
-    """``https://www.Acme.com/about`` or ``jo@acme.com`` → ``acme.com``."""
+    """``https://www.Acme.com./about?x=1`` or ``jo@acme.com`` → ``acme.com``.
+
+    International names are kept in Unicode (``xn--bcher-kva.de`` → ``bücher.de``),
+    so both spellings of one domain agree.
+    """
     if not text:
         return None
     value = text.strip().casefold()
     if "@" in value and "/" not in value:
         value = value.rsplit("@", 1)[1]
-    value = _SCHEME.sub("", value).split("/", 1)[0].split(":", 1)[0]
+    value = _SCHEME.sub("", value)
+    value = re.split(r"[/?#]", value, maxsplit=1)[0].split(":", 1)[0].rstrip(".")
     if value.startswith("www."):
         value = value[4:]
+    if "xn--" in value:
+        value = _unicode_domain(value)
     return value if "." in value and " " not in value else None
+
+
+def _unicode_domain(value: str) -> str:
+    try:
+        return value.encode("ascii").decode("idna")
+    except UnicodeError:
+        return value

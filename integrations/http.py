@@ -202,7 +202,7 @@ class SourceClient:
         self._unreachable = False
         try:
             response = self.client.request(method, path, params=params, json=body)
-        except httpx.TransportError as error:
+        except (httpx.TransportError, httpx.DecodingError) as error:
             # Never connected: a wrong base_url, DNS or network, not a vendor outage.
             self._unreachable = isinstance(
                 error, httpx.ConnectError | httpx.UnsupportedProtocol
@@ -243,6 +243,12 @@ class SourceClient:
             return rate_limit_wait(response.headers) or self.policy.wait(attempt)
         if status >= 500:
             return self.policy.wait(attempt)
+        if 300 <= status < 400:
+            raise SourceError(
+                f"source {self.source!r}: {method} {path} was redirected (HTTP "
+                f"{status} to {response.headers.get('location') or 'nowhere'}); "
+                "check the source's base_url: it should be the API's own address"
+            )
         if status >= 400:
             raise SourceError(
                 f"source {self.source!r}: {method} {path} was refused with HTTP "

@@ -188,6 +188,7 @@ def test_rows_gone_from_the_export_are_marked_deleted(
         ("postgresql+psycopg://ana:s3cret@127.0.0.1:9/x", "cannot open the store at"),
         ("foresight.db", "the store URL 'foresight.db' cannot be used"),
         ("mysql://a@b/c", "No module named 'MySQLdb'"),
+        ("sqlite:///{tmp}/notes.txt", "file is not a database"),
     ],
 )
 def test_a_store_that_cannot_be_opened_says_what_to_set(
@@ -198,6 +199,7 @@ def test_a_store_that_cannot_be_opened_says_what_to_set(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", url.format(tmp=tmp_path))
+    (tmp_path / "notes.txt").write_text("call Ana about the renewal\n" * 200)
 
     assert main(["db", "current"]) == EXIT_USAGE
 

@@ -4,6 +4,7 @@ real loopback socket that never answers (CASES B31)."""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import socket
 import time
@@ -300,4 +301,28 @@ def test_googles_rate_limit_403_is_waited_out_not_taken_for_a_credential() -> No
         waits,
     )
     assert api.get("/calendar/v3/calendars/a/events") == {}
+    assert waits == [0.5]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_an_error_that_points_at_the_base_url(status: int) -> None:
+    moved = httpx.Response(status, headers={"Location": "https://api2.crm.test/v3"})
+    with pytest.raises(SourceError) as raised:
+        client(answers(moved), []).get("/v3/things")
+    assert str(raised.value) == (
+        f"source 'crm': GET /v3/things was redirected (HTTP {status} to "
+        "https://api2.crm.test/v3); check the source's base_url: it should be the "
+        "API's own address"
+    )
+
+
+def test_a_body_garbled_on_the_way_is_fetched_again() -> None:
+    bodies = [b"\x1f\x8bnot-gzip", gzip.compress(b'{"results": []}')]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stream = httpx.ByteStream(bodies.pop(0))
+        return httpx.Response(200, stream=stream, headers={"Content-Encoding": "gzip"})
+
+    waits: list[float] = []
+    assert client(handler, waits).get("/x") == {"results": []}
     assert waits == [0.5]

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from context.clock import Clock
@@ -314,3 +315,63 @@ def test_a_tombstone_for_a_record_never_stored_adds_nothing(engine: Engine) -> N
     assert loader.report.counts[("crm", "deal")] == {"unchanged": 1}
     with engine.connect() as connection:
         assert connection.scalars(select(Deal.id)).all() == []
+
+
+def test_names_in_other_scripts_are_told_apart(engine: Engine) -> None:
+    load(
+        engine,
+        Record("account", "crm", "ru", {"name": "Газпром"}),
+        Record("account", "crm", "jp", {"name": "ソニー株式会社"}),
+    )
+    load(
+        engine,
+        Record("account", "billing", "b1", {"name": "Яндекс"}, join_by_name=True),
+        Record(
+            "account", "billing", "b2", {"name": "株式会社トヨタ"}, join_by_name=True
+        ),
+        Record("account", "billing", "b3", {"name": "ГАЗПРОМ"}, join_by_name=True),
+    )
+
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(Account.source_id, Account.name_key).order_by(Account.id)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        ("ru", "газпром"),
+        ("jp", "ソニー株式会社"),
+        ("b1", "яндекс"),
+        ("b2", "株式会社トヨタ"),
+    ]  # b3 joined ru by its name
+
+
+@pytest.mark.parametrize(
+    ("stored", "given"),
+    [
+        ("acme.com", "https://www.ACME.com./"),
+        ("acme.com", "https://acme.com?utm_source=x#top"),
+        ("bücher.de", "xn--bcher-kva.de"),
+        ("xn--bcher-kva.de", "https://www.Bücher.de/shop"),
+    ],
+)
+def test_one_domain_however_written_joins(
+    engine: Engine, stored: str, given: str
+) -> None:
+    load(engine, Record("account", "crm", "c1", {"name": "One", "domain": stored}))
+    load(engine, Record("account", "billing", "b1", {"name": "Two", "domain": given}))
+
+    with engine.connect() as connection:
+        assert connection.scalars(select(Account.source_id)).all() == ["c1"]
+
+
+def test_a_lone_surrogate_is_replaced_and_the_chunk_loads(engine: Engine) -> None:
+    loader = load(
+        engine,
+        Record("account", "crm", "a", {"name": "Alpha"}),
+        Record("account", "crm", "b", {"name": "Bravo \ud83d"}),
+        Record("account", "crm", "c", {"name": "Charlie"}),
+    )
+
+    assert loader.report.counts[("crm", "account")] == {"new": 3}
+    with engine.connect() as connection:
+        names = connection.scalars(select(Account.name).order_by(Account.id)).all()
+    assert names == ["Alpha", "Bravo ?", "Charlie"]
