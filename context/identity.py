@@ -81,7 +81,10 @@ def resolve_matches(
 
 
 def accounts_by_domain(
-    session: Session, domains: set[str], exclude_source: str | None = None
+    session: Session,
+    domains: set[str],
+    exclude_source: str | None = None,
+    primary_only: bool = False,
 ) -> dict[str, int]:
     """The oldest live account for each domain (the one others were merged into)."""
     found: dict[str, int] = {}
@@ -97,13 +100,18 @@ def accounts_by_domain(
         )
         if exclude_source is not None:
             query = query.where(Account.source != exclude_source)
+        if primary_only:
+            query = query.where(Account.secondary.is_(False))
         for domain, account_id in session.execute(query):
             found.setdefault(str(domain), account_id)
     return found
 
 
 def accounts_by_name(
-    session: Session, keys: set[str], exclude_source: str | None = None
+    session: Session,
+    keys: set[str],
+    exclude_source: str | None = None,
+    primary_only: bool = False,
 ) -> dict[str, int]:
     """The live account with each name key, where exactly one has it."""
     hits: dict[str, set[int]] = defaultdict(set)
@@ -115,6 +123,8 @@ def accounts_by_name(
         )
         if exclude_source is not None:
             query = query.where(Account.source != exclude_source)
+        if primary_only:
+            query = query.where(Account.secondary.is_(False))
         for key, account_id in session.execute(query):
             hits[key].add(account_id)
     return {key: ids.pop() for key, ids in hits.items() if len(ids) == 1}

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -85,6 +86,11 @@ class Account(Sourced, Base):
     parent_name: Mapped[str | None] = mapped_column(String(255))
     owner_rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A billing or product account: it joins the CRM account of the same customer,
+    # even one that arrives later, and never becomes the account others join.
+    secondary: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class AccountAlias(Sourced, Base):

@@ -78,6 +78,9 @@ class Record:
     ``links`` (accounts only) names the same account in other sources, e.g. the CRM
     company id a Stripe customer keeps in its metadata: a new account that links
     to, or shares a domain with, an account already stored is merged into it.
+    ``fields["secondary"] = True`` marks a billing or product account: it is merged
+    into the CRM account of the same customer even when that arrives later, and a
+    CRM account is never merged into it.
     ``join_by_name`` lets it also be merged into the one account of another source
     with an equal normalised name, when nothing stronger ties it: right for a billing
     customer, wrong for two CRMs, where equal names may be two firms.

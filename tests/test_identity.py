@@ -17,6 +17,7 @@ from context.models import (
     AccountAlias,
     Activity,
     Deal,
+    Invoice,
     MeetingAttendee,
     Person,
     Subscription,
@@ -375,3 +376,79 @@ def test_a_lone_surrogate_is_replaced_and_the_chunk_loads(engine: Engine) -> Non
     with engine.connect() as connection:
         names = connection.scalars(select(Account.name).order_by(Account.id)).all()
     assert names == ["Alpha", "Bravo ?", "Charlie"]
+
+
+def billing(**fields: object) -> Record:
+    values = {"name": "ACME INC (billing)", "domain": "acme.com", "secondary": True}
+    return Record("account", "billing", "cus_1", values | fields)
+
+
+def test_a_crm_account_arriving_after_billing_takes_it_over(engine: Engine) -> None:
+    """Stripe synced before the CRM: the CRM account survives with its own values
+    and later edits, and the billing customer's rows move onto it."""
+    load(
+        engine,
+        billing(),
+        Record(
+            "subscription", "billing", "sub_1", {}, {"account": Ref("billing", "cus_1")}
+        ),
+    )
+    crm = {"name": "Acme Corporation", "domain": "acme.com", "industry": "Software"}
+    load(engine, Record("account", "crm", "c1", crm))
+    load(engine, Record("account", "crm", "c1", crm | {"industry": "Hardware"}))
+    again = load(
+        engine,
+        billing(employees=120),
+        usage("u1", Ref("billing", "cus_1")),
+    )
+
+    with engine.connect() as connection:
+        live = connection.execute(
+            select(
+                Account.source, Account.name, Account.industry, Account.employees
+            ).where(Account.deleted_at.is_(None))
+        ).all()
+    assert [tuple(row) for row in live] == [
+        ("crm", "Acme Corporation", "Hardware", 120)
+    ]
+    assert account_of(engine, Subscription, "sub_1") == ("crm", "c1")
+    assert account_of(engine, UsageRecord, "u1") == ("crm", "c1")
+    assert again.report.counts[("billing", "account")] == {"updated": 1}
+
+
+def test_a_link_to_a_crm_account_not_stored_yet_is_kept_for_it(engine: Engine) -> None:
+    linked = billing(domain=None)
+    linked.links = (Ref("crm", "c9"),)
+    load(
+        engine,
+        linked,
+        Record(
+            "invoice",
+            "billing",
+            "in_1",
+            {"status": "open"},
+            {"account": Ref("billing", "cus_1")},
+        ),
+    )
+
+    load(engine, Record("account", "crm", "c9", {"name": "Acme Corporation"}))
+
+    assert account_of(engine, Invoice, "in_1") == ("crm", "c9")
+    with engine.connect() as connection:
+        live = connection.scalars(
+            select(Account.source_id).where(Account.deleted_at.is_(None))
+        ).all()
+    assert live == ["c9"]
+
+
+def test_a_crm_account_never_joins_a_billing_one_by_name(engine: Engine) -> None:
+    load(engine, billing(domain=None, name="Initech"))
+    load(engine, Record("account", "crm", "c3", {"name": "Initech"}))
+
+    with engine.connect() as connection:
+        live = connection.scalars(
+            select(Account.source_id)
+            .where(Account.deleted_at.is_(None))
+            .order_by(Account.id)
+        ).all()
+    assert live == ["cus_1", "c3"]

@@ -69,7 +69,11 @@ def customer(
             or _text(raw.get("description"))
             or f"Stripe customer {record_id}"
         )
-        fields: dict[str, Any] = {"name": name, "domain": company_domain(email)}
+        fields: dict[str, Any] = {
+            "name": name,
+            "domain": company_domain(email),
+            "secondary": True,  # a billing customer yields to its CRM account
+        }
         extra = {key: raw[key] for key in ("delinquent", "currency") if key in raw} | {
             "stripe_customer": record_id
         }

@@ -1,4 +1,5 @@
-"""deletions and merges: every sourced row can be marked deleted or merged
+"""deletions and merges: every sourced row can be marked deleted or merged; an
+account says whether it yields to a CRM account of the same customer
 
 Revision ID: 0003
 Revises: 0002
@@ -35,6 +36,12 @@ TABLES = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(
+            sa.Column(
+                "secondary", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(
@@ -54,3 +61,5 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("merged_into")
             batch.drop_column("deleted_at")
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("secondary")
