@@ -6,7 +6,7 @@ what to trust. Everything from data is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -25,7 +25,7 @@ from bot.blocks import (
     sections,
 )
 from context.account_view import AccountView, DealFacts, Freshness
-from context.resolve import Resolution
+from context.resolve import Candidate, Resolution
 
 SHARE_ACTION = "account_share"
 PICK_ACTION = "account_pick"
@@ -72,24 +72,44 @@ def picker(
         text = messages.user_did_you_mean(show(choices[0].name))
     else:
         text = messages.user_pick_one(show(resolution.query))
-    names = [c.name for c in choices]
     lines = []
+    labels_shown = _button_labels(choices, labels)
     buttons = []
     for i, choice in enumerate(choices):
         where = [labels.get(choice.source, choice.source), choice.place]
         detail = " · ".join(show(w) for w in where if w)
         lines.append(f"• *{show(choice.name)}*" + (f" — {detail}" if detail else ""))
-        label = choice.name
-        if names.count(choice.name) > 1 and choice.place:
-            label = f"{choice.name} ({choice.place})"
         buttons.append(
-            button(escape(label), f"{PICK_ACTION}:{i}", str(choice.account_id))
+            button(
+                escape(labels_shown[i]), f"{PICK_ACTION}:{i}", str(choice.account_id)
+            )
         )
     if resolution.total > len(choices):
         more = f"{resolution.total}+" if resolution.total >= 25 else resolution.total
         lines.append(messages.user_more_matches(len(choices), more))
     body = text + ("\n" + "\n".join(lines) if len(choices) > 1 else "")
     return [*sections(body), actions(buttons, block_id="account_pick")], text
+
+
+def _button_labels(
+    choices: Sequence[Candidate], labels: Mapping[str, str]
+) -> list[str]:
+    """Each choice's name, told apart from its namesakes by place, then source,
+    then a number: two buttons that read the same cannot be chosen between."""
+    shown = [c.name for c in choices]
+    for extra in (
+        lambda c: c.place,
+        lambda c: labels.get(c.source, c.source),
+        lambda c: f"{c.place or labels.get(c.source, c.source)}, #{c.account_id}",
+    ):
+        twins = {s for s in shown if shown.count(s) > 1}
+        if not twins:
+            break
+        shown = [
+            f"{c.name} ({extra(c)})" if s in twins and extra(c) else s
+            for c, s in zip(choices, shown, strict=True)
+        ]
+    return shown
 
 
 def no_match(resolution: Resolution) -> tuple[list[Block], str]:

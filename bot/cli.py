@@ -199,8 +199,12 @@ def _db(action: str, runtime: Runtime, console: Console) -> int:
             f"knows (its newest is {head}): run a newer Foresight against it"
         )
     if action == "upgrade":
+        before = current
         upgrade(runtime.engine)
         current = current_revision(runtime.engine)
+        if before != current:
+            done = "created" if before is None else f"upgraded from {before}"
+            console.print(f"schema {done}")
     state = "up to date" if current == head else "out of date"
     console.print(f"schema {current or 'none'} ({state})")
     return 0 if current == head else EXIT_SOURCE_FAILED
@@ -246,6 +250,11 @@ def _ask(args: argparse.Namespace, runtime: Runtime, console: Console) -> int:
     from bot.ask import ask
     from bot.terminal import print_messages
 
+    if runtime.config is None:
+        raise ValueError(
+            "ask needs the config the app runs with (its admins and sources): pass "
+            "--config FILE or set FORESIGHT_CONFIG"
+        )
     replies = ask(runtime, args.text, args.user)
     if args.json:
         print(json.dumps(replies, indent=2, default=str))

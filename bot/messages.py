@@ -42,8 +42,9 @@ def user_not_allowed() -> str:
 
 def user_team_not_loaded() -> str:
     return (
-        "Foresight doesn't know the sales team yet: no sync has loaded it. Ask your "
-        "RevOps admin to run `foresight sync` with the config that lists the team."
+        "Foresight doesn't know the sales team yet: no synced source lists it (reps "
+        "come from a CRM's owners or users, or a people file). Ask your RevOps admin "
+        "to add one and run `foresight sync`."
     )
 
 

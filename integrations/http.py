@@ -250,9 +250,15 @@ class SourceClient:
                 "check the source's base_url: it should be the API's own address"
             )
         if status >= 400:
+            wrong_place = status in (404, 405) and _looks_like_a_page(response)
             raise SourceError(
                 f"source {self.source!r}: {method} {path} was refused with HTTP "
-                f"{status}: {_excerpt(response)}"
+                f"{status} by {self.client.base_url}: {_excerpt(response)}"
+                + (
+                    "; that is a web page, not the API: check the source's base_url"
+                    if wrong_place
+                    else ""
+                )
             )
         self._refreshed = False
         pause = exhausted_wait(response.headers)
@@ -314,11 +320,21 @@ def _decode(source: str, method: str, path: str, response: httpx.Response) -> An
     try:
         return response.json()
     except ValueError:
+        hint = (
+            "; that is a web page, not the API: check the source's base_url"
+            if _looks_like_a_page(response)
+            else ""
+        )
         raise SourceError(
-            f"source {source!r}: {method} {path} answered HTTP "
-            f"{response.status_code} with a body that is not JSON: "
-            f"{_excerpt(response)}"
+            f"source {source!r}: {method} {path} on {response.request.url.host} "
+            f"answered HTTP {response.status_code} with a body that is not JSON: "
+            f"{_excerpt(response)}{hint}"
         ) from None
+
+
+def _looks_like_a_page(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "")
+    return "html" in kind or response.text.lstrip()[:1] == "<"
 
 
 def _excerpt(response: httpx.Response) -> str:

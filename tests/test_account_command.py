@@ -395,5 +395,5 @@ def test_a_store_without_the_sales_team_says_to_sync_first(engine: Engine) -> No
         running.command("acme", DANA)
         [reply] = running.replies(1)
     assert reply.text.startswith(
-        "Foresight doesn't know the sales team yet: no sync has loaded it."
+        "Foresight doesn't know the sales team yet: no synced source lists it"
     )

@@ -122,6 +122,7 @@ def test_db_upgrade_then_current(
     assert main(["db", "current"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "schema none (out of date)",
+        "schema created",
         "schema 0003 (up to date)",
         "schema 0003 (up to date)",
     ]
@@ -141,6 +142,7 @@ def test_db_upgrade_from_first_schema(
     engine.dispose()
     assert capsys.readouterr().out.splitlines() == [
         "schema 0001 (out of date)",
+        "schema upgraded from 0001",
         "schema 0003 (up to date)",
     ]
 
@@ -253,3 +255,19 @@ def test_options_work_after_the_command_too(
     capsys.readouterr()
     assert main(["sync", "--config", str(config), "-v"]) == EXIT_ROWS_REJECTED
     assert "Nothing changed." in capsys.readouterr().out
+
+
+def test_ask_needs_the_config_the_app_runs_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    main(["db", "upgrade"])
+    capsys.readouterr()
+
+    assert main(["ask", "/foresight status", "--user", "revops@example.com"]) == 2
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert out == (
+        "foresight: ask needs the config the app runs with (its admins and sources): "
+        "pass --config FILE or set FORESIGHT_CONFIG"
+    )

@@ -426,6 +426,10 @@ def test_missing_credential_is_named(
 
     assert result.error is not None
     assert "no Google credential is set; set GOOGLE_CLIENT_ID" in result.error
+    assert result.error.endswith(
+        "; or, for a Workspace, set GOOGLE_APPLICATION_CREDENTIALS to the path of a "
+        "service-account key with domain-wide delegation"
+    )
     assert google.calls == []
 
 
@@ -1042,6 +1046,7 @@ def test_another_tools_login_in_the_default_variable_is_left_alone(
     key_file: Path,
     rsa_key: rsa.RSAPrivateKey,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """gcloud keeps its own login in GOOGLE_APPLICATION_CREDENTIALS: that is not
     a key for Foresight, so OAuth is used; named in the config, it is an error."""
@@ -1051,6 +1056,12 @@ def test_another_tools_login_in_the_default_variable_is_left_alone(
 
     assert result.error is None, result.error
     assert {t for _, t in google.bearers} == {TOKEN}
+    monkeypatch.delenv("GOOGLE_CALENDAR_TOKEN")
+    without = run(engine, config, google)
+    assert without.error is not None and without.error.endswith(
+        "GOOGLE_APPLICATION_CREDENTIALS is set but holds another tool's login, not a "
+        "service-account key, so it was left alone"
+    )
     path = tmp_path / "named.yml"
     path.write_text(
         config.path.read_text().replace(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -159,7 +160,10 @@ def test_refused_credential_is_not_retried(caplog: pytest.LogCaptureFixture) -> 
 
 def test_client_error_says_what_the_vendor_said() -> None:
     api = client(answers(httpx.Response(400, json={"message": "bad filter"})), [])
-    with pytest.raises(SourceError, match="refused with HTTP 400: bad filter"):
+    with pytest.raises(
+        SourceError,
+        match=re.escape("refused with HTTP 400 by https://crm.test: bad filter"),
+    ):
         api.get("/things")
 
 
@@ -175,7 +179,10 @@ def test_client_error_says_what_the_vendor_said() -> None:
 )
 def test_nested_vendor_errors_are_quoted_plainly(body: object, said: str) -> None:
     api = client(answers(httpx.Response(400, json=body)), [])
-    with pytest.raises(SourceError, match=f"refused with HTTP 400: {said}"):
+    with pytest.raises(
+        SourceError,
+        match=re.escape(f"refused with HTTP 400 by https://crm.test: {said}"),
+    ):
         api.get("/things")
 
 
@@ -326,3 +333,25 @@ def test_a_body_garbled_on_the_way_is_fetched_again() -> None:
     waits: list[float] = []
     assert client(handler, waits).get("/x") == {"results": []}
     assert waits == [0.5]
+
+
+def test_a_web_page_where_the_api_should_be_points_at_the_base_url() -> None:
+    page = {"content-type": "text/html"}
+    with pytest.raises(SourceError) as missing:
+        client(
+            answers(httpx.Response(404, text="<!DOCTYPE HTML>", headers=page)), []
+        ).get("/crm/v3/owners")
+    with pytest.raises(SourceError) as login:
+        client(
+            answers(httpx.Response(200, text="<html>login</html>", headers=page)), []
+        ).get("/crm/v3/owners")
+    assert str(missing.value) == (
+        "source 'crm': GET /crm/v3/owners was refused with HTTP 404 by "
+        "https://crm.test: <!DOCTYPE HTML>; that is a web page, not the API: check "
+        "the source's base_url"
+    )
+    assert str(login.value) == (
+        "source 'crm': GET /crm/v3/owners on crm.test answered HTTP 200 with a body "
+        "that is not JSON: <html>login</html>; that is a web page, not the API: check "
+        "the source's base_url"
+    )

@@ -493,6 +493,25 @@ def test_refused_refresh_token_says_what_to_do(
     assert "5Aep-revoked" not in result.error
 
 
+def test_a_token_url_that_is_no_token_endpoint_says_to_check_it(
+    engine: Engine, config: Config, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", "00Dtest!expired")
+    refresh_credentials(monkeypatch, "5Aep-good")
+    org.fail(
+        "/services/oauth2/token", httpx.Response(404, text="<html>Not here</html>")
+    )
+
+    result = run(engine, config, org)
+
+    assert result.error == (
+        "source 'crm': the token endpoint https://login.salesforce.com/services/oauth2/"
+        "token answered HTTP 404 (no readable answer); check the source's token_url "
+        "(https://login.salesforce.com/services/oauth2/token, or test.salesforce.com "
+        "for a sandbox)"
+    )
+
+
 def test_no_credential_at_all_is_reported(
     engine: Engine, config: Config, org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -117,11 +117,14 @@ class OAuth:
         endpoint: TokenEndpoint,
         token_env: str,
         client_env: tuple[str, str, str],
+        service_account_note: str = "",
     ) -> None:
         self.source = source
         self.endpoint = endpoint
         self.token_env = token_env
         self.client_env = client_env  # client id, client secret, refresh token
+        # The other way in, said when nothing is set: the service-account variable.
+        self.service_account_note = service_account_note
         self._token: Token | None = None
 
     def headers(self, calendar: str) -> dict[str, str]:
@@ -144,6 +147,7 @@ class OAuth:
                 )
             raise CredentialError(
                 f"source {self.source!r}: no Google credential is set; {self.hint()}"
+                f"{self.service_account_note}"
             )
         return self.refresh(calendar)
 

@@ -116,7 +116,15 @@ def _credential(source: GoogleCalendarSource, http: httpx.Client) -> Credential:
     """The service account when its variable is set, else OAuth as configured."""
     path = os.environ.get(source.service_account_env, "").strip()
     chosen = "service_account_env" in source.model_fields_set
+    note = (
+        f"; or, for a Workspace, set {source.service_account_env} to the path of a "
+        "service-account key with domain-wide delegation"
+    )
     if path and not chosen and not _service_account_key(path):
+        note = (
+            f"; {source.service_account_env} is set but holds another tool's login, "
+            "not a service-account key, so it was left alone"
+        )
         # GOOGLE_APPLICATION_CREDENTIALS often holds another tool's login (gcloud's
         # authorized_user file): not meant for Foresight unless the config says so.
         logger.info(
@@ -131,6 +139,7 @@ def _credential(source: GoogleCalendarSource, http: httpx.Client) -> Credential:
             TokenEndpoint(source.name, http, source.token_url),
             source.token_env,
             (source.client_id_env, source.client_secret_env, source.refresh_token_env),
+            note,
         )
     key = read_key(source.name, source.service_account_env, path)
     # The key names Google's endpoint; a configured token_url (a proxy, a

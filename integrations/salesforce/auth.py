@@ -122,6 +122,15 @@ def _renew(
         (time.monotonic() - started) * 1000,
     )
     token, instance = _token_answer(response)
+    if token is None and response.status_code not in (400, 401, 403):
+        # Not an OAuth refusal: the address is wrong or the endpoint is down.
+        raise SourceError(
+            f"source {source!r}: the token endpoint {grant.token_url} answered HTTP "
+            f"{response.status_code} ({_oauth_error(response)}); check the source's "
+            "token_url (https://login.salesforce.com/services/oauth2/token, or "
+            "test.salesforce.com for a sandbox)",
+            retriable=response.status_code >= 500,
+        )
     if token is None:
         raise CredentialError(
             f"source {source!r}: Salesforce refused to renew the access token "
