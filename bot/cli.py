@@ -160,28 +160,39 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> tuple[Runtime, Any
         config = load_config(
             Path(path), data_root=args.data_root or settings.foresight_data_root
         )
-        from bot.schedule import read_schedule
-
-        read_schedule(config)  # a wrong schedule is told at once, not at serve time
+    access = _sections_checked(config)
     now = args.as_of or settings.foresight_now or (config.now if config else None)
     clock = Clock.parse(str(now) if now is not None else None)
     runtime = Runtime(
         engine=make_engine(settings.database_url),
         clock=clock,
-        access=_access(config),
+        access=access,
         labels={s.name: s.label or s.name for s in config.sources} if config else {},
         config=config,
     )
     return runtime, config
 
 
-def _access(config: Any) -> AccessPolicy:
+def _sections_checked(config: Any) -> AccessPolicy:
+    """The access policy, once the access and sync sections are both checked: a
+    wrong schedule is told now, not when `serve` starts, and with everything else."""
     if config is None:
         return AccessPolicy()
+    from bot.schedule import read_schedule
+
+    problems = []
     try:
-        return AccessPolicy.from_config(config.access)
+        read_schedule(config)
     except ValueError as error:
-        raise ValueError(f"{config.path}: {error}") from None
+        problems.append(str(error))
+    policy = AccessPolicy()
+    try:
+        policy = AccessPolicy.from_config(config.access)
+    except ValueError as error:
+        problems.append(f"{config.path}: {error}")
+    if problems:
+        raise ValueError("\n".join(problems))
+    return policy
 
 
 def _db(action: str, runtime: Runtime, console: Console) -> int:

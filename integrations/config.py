@@ -66,19 +66,24 @@ def load_config(path: str | Path, data_root: str | Path | None = None) -> Config
         top = _Top.model_validate(_read_yaml(path))
     except ValidationError as error:
         raise ConfigError(_explain(path, "", error)) from None
+    problems = []
     unknown = sorted(set(top.model_extra or {}) - OTHER_SECTIONS)
     if unknown:
         known = ", ".join([*_Top.model_fields, *sorted(OTHER_SECTIONS)])
-        raise ConfigError(
-            f"{path}: unknown top-level key {', '.join(map(repr, unknown))}; the "
-            f"config takes {known} (check the spelling and indentation)"
+        problems.append(
+            f"  - unknown top-level key {', '.join(map(repr, unknown))}; the config "
+            f"takes {known} (check the spelling and indentation)"
         )
+    sources, found = _sources(path, top.sources)
+    problems += found
+    if problems:
+        raise ConfigError(f"{path}: the config has problems:\n" + "\n".join(problems))
     return Config(
         path=path,
         data_root=_data_root(path, top.data_root, data_root),
         now=_now(path, top.now),
         access=top.access,
-        sources=_sources(path, top.sources),
+        sources=sources,
         extra=dict(top.model_extra or {}),
     )
 
@@ -106,7 +111,10 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
-def _sources(path: Path, entries: list[dict[str, Any]]) -> list[SourceConfig]:
+def _sources(
+    path: Path, entries: list[dict[str, Any]]
+) -> tuple[list[SourceConfig], list[str]]:
+    """The sources that could be read, and the problems of those that could not."""
     sources, problems, names = [], [], set()
     for index, entry in enumerate(entries):
         where = f"sources[{index}]" + (
@@ -137,9 +145,7 @@ def _sources(path: Path, entries: list[dict[str, Any]]) -> list[SourceConfig]:
                 f"  - sources[{index}] ({source.name}): names the source {name!r}, "
                 f"which the config does not have; sources: {known}"
             )
-    if problems:
-        raise ConfigError(f"{path}: the config has problems:\n" + "\n".join(problems))
-    return sources
+    return sources, problems
 
 
 def _data_root(path: Path, configured: str | None, override: str | Path | None) -> Path:

@@ -271,3 +271,26 @@ def test_ask_needs_the_config_the_app_runs_with(
         "foresight: ask needs the config the app runs with (its admins and sources): "
         "pass --config FILE or set FORESIGHT_CONFIG"
     )
+
+
+def test_every_config_mistake_is_told_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    config = tmp_path / "foresight.yml"
+    config.write_text(
+        "acces: {}\nsync: {every: 15x}\naccess: {admins: x}\n"
+        "sources:\n  - {name: crm, kind: hubspot, owner_as_reps: true}\n"
+    )
+    assert main(["--config", str(config), "status"]) == EXIT_USAGE
+    first = " ".join(capsys.readouterr().out.split())
+    config.write_text(
+        config.read_text().replace("acces: {}\n", "").replace("owner_", "owners_")
+    )
+    assert main(["--config", str(config), "status"]) == EXIT_USAGE
+    second = " ".join(capsys.readouterr().out.split())
+
+    assert "unknown top-level key 'acces'" in first
+    assert "sources[0] (crm): unknown key 'owner_as_reps'" in first
+    assert "sync.every: '15x' is neither" in second
+    assert "access.admins is 'x'" in second
