@@ -158,6 +158,9 @@ class LoadReport:
             )
         )
 
+    def rejected_any(self, kind: str) -> bool:
+        return any(k == kind and c["rejected"] for (_, k), c in self.counts.items())
+
     def changed(self) -> int:
         return sum(c["new"] + c["updated"] for c in self.counts.values())
 
@@ -185,13 +188,34 @@ class Loader:
         self._analyzed_at: dict[str, int] = {}
         # Deal changes this load noticed itself: (deal id, field, new value) → when.
         self._derived: dict[tuple[Any, Any, Any], datetime] = {}
+        # Conversations whose transcript this load handed over.
+        self._transcribed: set[int] = set()
 
     def load(self, records: Iterable[Record]) -> LoadReport:
+        started = datetime.now(UTC)
         with session_factory(self.engine)() as session:
             self._read_reps(session)
             for chunk in _chunks(records):
                 self._load_isolated(session, chunk)
+            self._retire_turns(session, started)
         return self.report
+
+    def _retire_turns(self, session: Session, started: datetime) -> None:
+        """A transcript comes whole: turns of a call read again that this load did
+        not see are gone from it (a recorder re-transcribed the call shorter)."""
+        if not self._transcribed or self.report.rejected_any("turn"):
+            return  # a turn that could not be read is still there: retire nothing
+        for part in _batches(sorted(self._transcribed)):
+            session.execute(
+                update(ConversationTurn)
+                .where(
+                    ConversationTurn.conversation_id.in_(part),
+                    ConversationTurn.last_seen_at < started,
+                    ConversationTurn.deleted_at.is_(None),
+                )
+                .values(deleted_at=datetime.now(UTC))
+            )
+        session.commit()
 
     def _load_isolated(self, session: Session, chunk: list[Record]) -> None:
         """Load a chunk; if the database refuses it, find and reject the bad records.
@@ -419,6 +443,8 @@ class Loader:
         now = datetime.now(UTC)
         inserts, updates, seen = [], [], []
         deal_changes: list[dict[str, Any]] = []
+        if table is ConversationTurn:
+            self._transcribed.update(v["conversation_id"] for _, v in rows)
         for record, values in rows:
             row = existing.get((record.source, record.source_id))
             if row is None and _tombstone(record):

@@ -10,7 +10,14 @@ from sqlalchemy import Engine, select
 
 from context.db import SchemaError, check_schema, make_engine
 from context.load import Loader
-from context.models import Account, Activity, Deal, DealChange, Person
+from context.models import (
+    Account,
+    Activity,
+    ConversationTurn,
+    Deal,
+    DealChange,
+    Person,
+)
 from context.records import Record, Ref, RepRef
 
 PACIFIC = timezone(timedelta(hours=-8))
@@ -305,3 +312,35 @@ def test_database_refusal_is_isolated_to_the_record(engine: Engine) -> None:
     assert report.counts[("calls", "turn")] == {"new": 1, "rejected": 1}
     assert report.rejections[0].origin == "turns.csv line 3"
     assert report.rejections[0].reason.startswith("the database refused it: ")
+
+
+def test_a_transcript_read_again_shorter_retires_the_turns_it_lost(
+    engine: Engine,
+) -> None:
+    def call(*texts: str) -> list[Record]:
+        turns = [
+            Record(
+                "turn",
+                "gong",
+                f"c1:{i}",
+                {"position": i, "text": text},
+                {"conversation": Ref("gong", "c1")},
+            )
+            for i, text in enumerate(texts)
+        ]
+        return [Record("conversation", "gong", "c1", {"title": "QBR"}), *turns]
+
+    Loader(engine).load(call("Hello", "Pricing?", "Bye"))
+    Loader(engine).load(call("Hello", "Pricing? Bye"))
+    bad = Loader(engine).load(
+        [*call("Hello"), Record("turn", "gong", "c1:9", {"text": "?"}, {})]
+    )
+
+    with engine.connect() as connection:
+        turns = connection.execute(
+            select(ConversationTurn.source_id, ConversationTurn.text)
+            .where(ConversationTurn.deleted_at.is_(None))
+            .order_by(ConversationTurn.position)
+        ).all()
+    assert [tuple(t) for t in turns] == [("c1:0", "Hello"), ("c1:1", "Pricing? Bye")]
+    assert bad.counts[("gong", "turn")]["rejected"] == 1  # kept the rest
