@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    ColumnElement,
     Engine,
     Float,
     Numeric,
@@ -34,12 +33,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from context.account_merge import AccountMerge
 from context.clock import Clock
 from context.db import session_factory
 from context.identity import (
-    accounts_by_domain,
-    accounts_by_name,
-    company_domain,
     resolve_matches,
 )
 from context.jsonsafe import json_safe
@@ -61,11 +58,17 @@ from context.models import (
 )
 from context.names import domain_of, email_key, name_key
 from context.records import Match, Record, Ref, Rejection, RepRef
+from context.store_keys import (
+    ID_LENGTH,
+    alias_rows,
+    batches,
+    is_tombstone,
+    rows_by_key,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1000
-ID_LENGTH = 255  # the width of every source_id column
 INT_LIMIT = 2**31 - 1  # INTEGER columns on PostgreSQL
 # PostgreSQL plans each chunk's lookups from table statistics. A table that grows from
 # empty during a load has none, and the planner then reads every row of the source
@@ -116,23 +119,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 TRACKED_DEAL_FIELDS = ("stage", "amount", "close_date")
 # How many merges in a row a reference is followed through (A into B into C …).
 MERGE_HOPS = 5
-# What a merged account never takes from the record merged into it.
-KEPT_ON_MERGE = frozenset(
-    {"name", "name_key", "deleted_at", "merged_into", "secondary"}
-)
-# Tables whose rows hang off an account: moved when two accounts become one.
-ACCOUNT_CHILDREN = (
-    Person,
-    Deal,
-    Activity,
-    Conversation,
-    UsageRecord,
-    Subscription,
-    Invoice,
-    Meeting,
-)
-# The source name of aliases the loader itself stores when it joins accounts.
-IDENTITY_SOURCE = "foresight.identity"
 
 
 @dataclass
@@ -190,6 +176,7 @@ class Loader:
         self._derived: dict[tuple[Any, Any, Any], datetime] = {}
         # Conversations whose transcript this load handed over.
         self._transcribed: set[int] = set()
+        self._accounts = AccountMerge(self)
 
     def load(self, records: Iterable[Record]) -> LoadReport:
         started = datetime.now(UTC)
@@ -205,7 +192,7 @@ class Loader:
         not see are gone from it (a recorder re-transcribed the call shorter)."""
         if not self._transcribed or self.report.rejected_any("turn"):
             return  # a turn that could not be read is still there: retire nothing
-        for part in _batches(sorted(self._transcribed)):
+        for part in batches(sorted(self._transcribed)):
             session.execute(
                 update(ConversationTurn)
                 .where(
@@ -249,7 +236,7 @@ class Loader:
             return
         rows = self._resolve(session, chunk)
         if kind == "account":
-            self._upsert_accounts(session, rows)
+            self._accounts.upsert(session, rows)
         else:
             self._upsert(session, TABLES[kind], rows)
         if kind == "rep":
@@ -302,7 +289,7 @@ class Loader:
                 values[REF_COLUMNS[name][0]] = found[name].get(ref)
                 continue
             hit = found[name].get((ref.source, ref.id))
-            if hit is None and _tombstone(record):
+            if hit is None and is_tombstone(record):
                 continue  # only marks a stored row: keep what that row points at
             if hit is None:
                 return (
@@ -347,7 +334,7 @@ class Loader:
         if unknown:
             return f"unknown field {', '.join(unknown)} for a {record.kind} record"
         missing = [c for c in REQUIRED.get(record.kind, ()) if values.get(c) is None]
-        if missing and not _tombstone(record):
+        if missing and not is_tombstone(record):
             return f"missing {', '.join(missing)}"
         return values
 
@@ -362,7 +349,9 @@ class Loader:
         at = {key: key for key in keys}
         for _ in range(MERGE_HOPS):
             moved = self._through_aliases(session, at) if follow_aliases else at
-            rows = _rows(session, table, set(at.values()) | set(moved.values()), extra)
+            rows = rows_by_key(
+                session, table, set(at.values()) | set(moved.values()), extra
+            )
             following = {}
             for key, target in moved.items():
                 found = target if target in rows else at[key]
@@ -400,20 +389,10 @@ class Loader:
     def _aliases(
         self, session: Session, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[str, str]]:
-        aliases: dict[tuple[str, str], tuple[str, str]] = {}
-        filters = _key_filters(AccountAlias.alias_source, AccountAlias.alias_id, keys)
-        for where in filters:
-            rows = session.execute(
-                select(
-                    AccountAlias.alias_source,
-                    AccountAlias.alias_id,
-                    AccountAlias.target_source,
-                    AccountAlias.target_id,
-                ).where(where, AccountAlias.deleted_at.is_(None))
-            )
-            for row in rows:
-                aliases[(row[0], row[1])] = (row[2], row[3])
-        return aliases
+        """Alias key → target key, for aliases of ``keys``."""
+        return alias_rows(
+            session, AccountAlias.alias_source, AccountAlias.alias_id, keys
+        )
 
     def _read_reps(self, session: Session) -> None:
         rows = session.execute(select(Rep.id, Rep.email_key, Rep.name_key)).all()
@@ -447,14 +426,14 @@ class Loader:
             self._transcribed.update(v["conversation_id"] for _, v in rows)
         for record, values in rows:
             row = existing.get((record.source, record.source_id))
-            if row is None and _tombstone(record):
+            if row is None and is_tombstone(record):
                 self.report.count(record, "unchanged")  # gone before we saw it
                 continue
             if row is None:
                 inserts.append(_new_row(record, values, now))
                 self.report.count(record, "new")
                 continue
-            if _tombstone(record):
+            if is_tombstone(record):
                 values = {k: v for k, v in values.items() if v is not None}
                 values |= {"merged_into": record.fields.get("merged_into")}
             changed = _changes(row, values)
@@ -472,294 +451,6 @@ class Loader:
         if deal_changes:
             session.execute(insert(DealChange), deal_changes)
 
-    def _upsert_accounts(
-        self, session: Session, rows: list[tuple[Record, dict[str, Any]]]
-    ) -> None:
-        """Accounts also merge: a record tied to another source's account (by a
-        crosswalk, a link, a domain or a name) fills that account's empty fields
-        instead of making a second one; a row of its own stored before the tie is
-        folded into that account, children and all."""
-        own = self._existing(session, Account, [r for r, _ in rows])
-        keys = {key_of(r) for r, _ in rows}
-        aliased = set(self._aliases(session, keys))
-        newcomers = [
-            (r, v)
-            for r, v in rows
-            if key_of(r) not in own and key_of(r) not in aliased and not _tombstone(r)
-        ]
-        aliased |= self._join_accounts(session, newcomers)
-        plain: list[tuple[Record, dict[str, Any]]] = []
-        tied: list[tuple[Record, dict[str, Any]]] = []
-        survivors: dict[int, tuple[str, str]] = {}
-        for record, values in rows:
-            row = own.get(key_of(record))
-            if _tombstone(record) and row is not None:
-                plain.append((record, values))  # marks the stored row
-                if record.fields.get("merged_into") and row.deleted_at is None:
-                    survivors[row.id] = (record.source, record.fields["merged_into"])
-            elif key_of(record) in aliased:
-                tied.append((record, values))
-            else:
-                plain.append((record, values))
-        if plain:
-            self._upsert(session, Account, plain, own)
-
-        # Targets are looked up once this chunk's own accounts are stored.
-        ids = self.account_ids(session, {key_of(r) for r, _ in tied}) if tied else {}
-        alone: list[tuple[Record, dict[str, Any]]] = []
-        merging: list[tuple[Record, dict[str, Any], int]] = []
-        folded: dict[int, int] = {}
-        for record, values in tied:
-            row, target = own.get(key_of(record)), ids.get(key_of(record))
-            if target is None or (row is not None and target == row.id):
-                alone.append((record, values))  # its CRM account is not stored yet
-                continue
-            merging.append((record, values, target))
-            if row is not None and row.deleted_at is None:
-                folded[row.id] = target
-        if alone:
-            self._upsert(session, Account, alone, own)
-        if survivors:
-            found = self.account_ids(session, set(survivors.values()))
-            folded |= {
-                old: found[key]
-                for old, key in survivors.items()
-                if key in found and found[key] != old
-            }
-        if folded:
-            self._fold(session, folded)
-        self._merge_into(session, merging)
-        claimants = [
-            (r, v)
-            for r, v in plain + alone
-            if key_of(r) not in own and not v.get("secondary") and not _tombstone(r)
-        ]
-        self._claim_secondary(session, claimants)
-
-    def _merge_into(
-        self, session: Session, merging: list[tuple[Record, dict[str, Any], int]]
-    ) -> None:
-        """Fill the target accounts' empty fields from the records tied to them."""
-        if not merging:
-            return
-        wanted = {target for _, _, target in merging}
-        targets = {
-            a.id: a
-            for a in session.scalars(select(Account).where(Account.id.in_(wanted)))
-        }
-        now = datetime.now(UTC)
-        for record, values, target_id in merging:
-            target = targets[target_id]
-            if _tombstone(record):
-                self.report.count(record, "unchanged")  # the survivor stays live
-                continue
-            fill = {
-                k: v
-                for k, v in values.items()
-                if k not in KEPT_ON_MERGE
-                and v is not None
-                and getattr(target, k) is None
-            }
-            if fill:
-                session.execute(
-                    update(Account),
-                    [{"id": target.id, **fill, "updated_at": now, "last_seen_at": now}],
-                )
-                for name, value in fill.items():
-                    setattr(target, name, value)
-            self.report.count(record, "updated" if fill else "unchanged")
-        session.expunge_all()
-
-    def _fold(self, session: Session, moves: dict[int, int]) -> None:
-        """Move everything on account A to account B, and mark A deleted: A was a
-        second row for B's customer."""
-        now = datetime.now(UTC)
-        for table in ACCOUNT_CHILDREN:
-            for old, new in moves.items():
-                session.execute(
-                    update(table).where(table.account_id == old).values(account_id=new)
-                )
-        session.execute(
-            update(Account)
-            .where(Account.id.in_(moves), Account.deleted_at.is_(None))
-            .values(deleted_at=now, updated_at=now)
-        )
-        logger.info(
-            "folded %d accounts into the account of the same customer", len(moves)
-        )
-
-    def _claim_secondary(
-        self, session: Session, rows: list[tuple[Record, dict[str, Any]]]
-    ) -> None:
-        """New CRM accounts take over billing or product accounts of the same
-        customer stored before them: those that linked to them, or that share their
-        domain. Whatever order sources are synced in, the CRM account survives."""
-        if not rows:
-            return
-        mine = self.account_ids(session, {key_of(r) for r, _ in rows})
-        moves: dict[int, int] = {}
-        aliases: dict[tuple[str, str], tuple[str, str]] = {}
-        awaiting = self._links_to(session, set(mine))
-        stored = _rows(session, Account, set(awaiting), [Account.deleted_at])
-        for alias, target in awaiting.items():
-            row = stored.get(alias)  # its own row, not through the alias
-            if row is not None and row[2] is None and row[0] != mine[target]:
-                moves[row[0]] = mine[target]
-        domains = {
-            d: key_of(r) for r, v in rows if (d := company_domain(v.get("domain")))
-        }
-        for account in _secondary_accounts(session, set(domains)):
-            claimant = domains[str(account.domain)]
-            key = (account.source, account.source_id)
-            if account.source == claimant[0] or account.id in moves:
-                continue
-            if self._aliases(session, {key}):
-                continue  # already tied to another customer's account
-            moves[account.id] = mine[claimant]
-            aliases[key] = claimant
-        if aliases:
-            self._store_aliases(session, aliases)
-        if moves:
-            self._fold(session, moves)
-
-    def _links_to(
-        self, session: Session, keys: set[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[str, str]]:
-        """Aliases pointing at ``keys``: alias key → target key."""
-        found: dict[tuple[str, str], tuple[str, str]] = {}
-        filters = _key_filters(AccountAlias.target_source, AccountAlias.target_id, keys)
-        for where in filters:
-            rows = session.execute(
-                select(
-                    AccountAlias.alias_source,
-                    AccountAlias.alias_id,
-                    AccountAlias.target_source,
-                    AccountAlias.target_id,
-                ).where(where, AccountAlias.deleted_at.is_(None))
-            )
-            for row in rows:
-                found[(row[0], row[1])] = (row[2], row[3])
-        return found
-
-    def _join_accounts(
-        self, session: Session, rows: list[tuple[Record, dict[str, Any]]]
-    ) -> set[tuple[str, str]]:
-        """Tie new accounts to the same customer already stored by another source.
-
-        Strongest evidence first: an explicit link (a CRM id in Stripe metadata),
-        then the web domain, then a unique equal name where the source allows it.
-        The tie is stored as an alias, so the record and everything pointing at it
-        land on that account.
-        """
-        if not rows:
-            return set()
-        links = {(link.source, link.id) for r, _ in rows for link in r.links}
-        linked = self.account_ids(session, links) if links else {}
-        targets: dict[tuple[str, str], tuple[int, str]] = {}
-        awaited: dict[tuple[str, str], tuple[str, str]] = {}
-        for record, values in rows:
-            hit = next(
-                (
-                    linked[(k.source, k.id)]
-                    for k in record.links
-                    if (k.source, k.id) in linked
-                ),
-                None,
-            )
-            if hit is not None:
-                targets[key_of(record)] = (hit, "link")
-            elif record.links and values.get("secondary"):
-                # The CRM account is not stored yet: keep the tie for when it is.
-                awaited[key_of(record)] = (record.links[0].source, record.links[0].id)
-        for source in {r.source for r, _ in rows}:
-            pending = [
-                (r, v)
-                for r, v in rows
-                if r.source == source and key_of(r) not in targets | awaited.keys()
-            ]
-            self._join_by_keys(session, source, pending, targets)
-        if targets:
-            self._store_joins(session, targets)
-        if awaited:
-            self._store_aliases(session, awaited)
-        return set(targets) | set(awaited)
-
-    def _join_by_keys(
-        self,
-        session: Session,
-        source: str,
-        rows: list[tuple[Record, dict[str, Any]]],
-        targets: dict[tuple[str, str], tuple[int, str]],
-    ) -> None:
-        domains = {d for _, v in rows if (d := company_domain(v.get("domain")))}
-        keys = {str(v["name_key"]) for r, v in rows if r.join_by_name and v["name_key"]}
-        by_domain, by_name = {}, {}
-        for primary_only in (False, True):
-            # A billing account joins any account; a CRM account only another CRM's.
-            chosen = [
-                (r, v) for r, v in rows if bool(v.get("secondary")) != primary_only
-            ]
-            if not chosen:
-                continue
-            found_domains = accounts_by_domain(
-                session, domains, exclude_source=source, primary_only=primary_only
-            )
-            found_names = accounts_by_name(
-                session, keys, exclude_source=source, primary_only=primary_only
-            )
-            for record, _ in chosen:
-                by_domain[key_of(record)] = found_domains
-                by_name[key_of(record)] = found_names
-        for record, values in rows:
-            domain = company_domain(values.get("domain"))
-            key = (record.source, record.source_id)
-            if key not in by_domain:
-                continue
-            if domain and domain in by_domain[key]:
-                targets[key] = (by_domain[key][domain], "domain")
-            elif record.join_by_name and values.get("name_key") in by_name[key]:
-                targets[key] = (by_name[key][str(values["name_key"])], "name")
-
-    def _store_joins(
-        self, session: Session, targets: dict[tuple[str, str], tuple[int, str]]
-    ) -> None:
-        ids = {account_id for account_id, _ in targets.values()}
-        query = select(Account.id, Account.source, Account.source_id)
-        keys = {
-            row.id: (row.source, row.source_id)
-            for row in session.execute(query.where(Account.id.in_(ids)))
-        }
-        self._store_aliases(
-            session,
-            {alias: keys[account_id] for alias, (account_id, _) in targets.items()},
-        )
-        by_how = Counter(how for _, how in targets.values())
-        logger.info(
-            "joined %d new accounts to accounts already stored (%s)",
-            len(targets),
-            ", ".join(f"{n} by {how}" for how, n in sorted(by_how.items())),
-        )
-
-    def _store_aliases(
-        self, session: Session, ties: dict[tuple[str, str], tuple[str, str]]
-    ) -> None:
-        """Store that each alias key is the account at its target key."""
-        now = datetime.now(UTC)
-        rows = [
-            {
-                "source": IDENTITY_SOURCE,
-                "source_id": f"{source}:{source_id}"[:ID_LENGTH],
-                "alias_source": source,
-                "alias_id": source_id,
-                "target_source": target[0],
-                "target_id": target[1],
-                "last_seen_at": now,
-                "updated_at": now,
-            }
-            for (source, source_id), target in ties.items()
-        ]
-        self._insert_rows(session, AccountAlias, rows)
-
     def _existing(
         self, session: Session, table: Any, records: list[Record]
     ) -> dict[tuple[str, str], Any]:
@@ -768,7 +459,7 @@ class Loader:
             by_source[record.source].append(record.source_id)
         found: dict[tuple[str, str], Any] = {}
         for source, ids in by_source.items():
-            for part in _batches(ids):
+            for part in batches(ids):
                 # Plain rows, not ORM objects: only compared, never changed in place.
                 query = select(table.__table__).where(
                     table.source == source,
@@ -792,7 +483,7 @@ class Loader:
         if updates:
             for group in _same_keys(updates):
                 session.execute(update(table), group)
-        for part in _batches(seen):
+        for part in batches(seen):
             session.execute(
                 update(table)
                 .where(table.id.in_(part))
@@ -877,38 +568,6 @@ class Loader:
             self._insert_rows(session, DealChange, rows)
 
 
-def _rows(
-    session: Session, table: Any, keys: set[tuple[str, str]], extra: list[Any]
-) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """(id, merged_into, *extra) per (source, source_id)."""
-    columns = [table.source, table.source_id, table.id, table.merged_into, *extra]
-    found: dict[tuple[str, str], tuple[Any, ...]] = {}
-    for where in _key_filters(table.source, table.source_id, keys):
-        for row in session.execute(select(*columns).where(where)):
-            found[(row[0], row[1])] = tuple(row[2:])
-    return found
-
-
-def key_of(record: Record) -> tuple[str, str]:
-    return (record.source, record.source_id)
-
-
-def _secondary_accounts(session: Session, domains: set[str]) -> list[Any]:
-    """Live billing or product accounts with one of ``domains``."""
-    found: list[Any] = []
-    for part in _batches(sorted(domains)):
-        query = select(
-            Account.id, Account.source, Account.source_id, Account.domain
-        ).where(
-            Account.domain.in_(part),
-            Account.secondary.is_(True),
-            Account.deleted_at.is_(None),
-            Account.merged_into.is_(None),
-        )
-        found.extend(session.execute(query.order_by(Account.id)))
-    return found
-
-
 def _storable(text: str) -> str:
     """Text every database takes: no NUL, no lone surrogate (a vendor's cut-off
     emoji escape decodes to one, and no driver can encode it)."""
@@ -922,15 +581,9 @@ def _storable(text: str) -> str:
     return text
 
 
-def _tombstone(record: Record) -> bool:
-    """A record that only says the source deleted or merged it."""
-    fields = record.fields
-    return fields.get("deleted_at") is not None or bool(fields.get("merged_into"))
-
-
 def _stored_changes(session: Session, deal_ids: set[Any]) -> set[tuple[Any, ...]]:
     found: set[tuple[Any, ...]] = set()
-    for part in _batches(sorted(deal_ids)):
+    for part in batches(sorted(deal_ids)):
         rows = session.execute(
             select(DealChange.deal_id, DealChange.field, DealChange.changed_at).where(
                 DealChange.deal_id.in_(part)
@@ -1023,28 +676,6 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
         keys.add(key)
     if chunk:
         yield chunk
-
-
-def _key_filters(
-    source: Any, source_id: Any, keys: Iterable[tuple[str, str]]
-) -> Iterator[ColumnElement[bool]]:
-    """``source = s AND source_id IN (…)`` per source and batch of keys.
-
-    NOTE: PostgreSQL plans ``(source, source_id) IN ((…), …)`` as one index scan per
-    pair, which took 88 ms to plan for 500 pairs; ``IN`` on one column is an array
-    lookup that plans in well under a millisecond.
-    """
-    by_source: dict[str, list[str]] = defaultdict(list)
-    for key_source, key_id in sorted(keys):
-        by_source[key_source].append(key_id)
-    for key_source, ids in by_source.items():
-        for part in _batches(ids):
-            yield (source == key_source) & source_id.in_(part)
-
-
-def _batches(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

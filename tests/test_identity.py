@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from context.account_merge import IDENTITY_SOURCE
 from context.clock import Clock
-from context.load import IDENTITY_SOURCE, Loader
+from context.load import Loader
 from context.models import (
     Account,
     AccountAlias,
