@@ -34,6 +34,14 @@ class Malformed(ValueError):
     """A vendor record that cannot become a store record; the message says why."""
 
 
+def text(value: Any) -> str | None:
+    """A trimmed string; None for nothing, blanks and nested objects."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    stripped = str(value).strip()
+    return stripped or None
+
+
 def money(value: Any, name: str = "amount") -> Decimal | None:
     try:
         return read_money(value, MONEY_PLACES, MONEY_DIGITS)

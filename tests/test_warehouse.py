@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import textwrap
 import time
 from collections.abc import Generator, Iterator
@@ -40,7 +41,8 @@ from integrations.warehouse.source import read_warehouse
 
 PASSWORD = "s3cret-Pa55"  # PostgreSQL trusts 127.0.0.1, so any password works
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_DATABASE = "warehouse_whsrc"
+# One warehouse database per test run, so that two runs never share its tables.
+PG_DATABASE = f"warehouse_test_{os.getpid()}"
 UTC_ZONE = ZoneInfo("UTC")
 NAME = 'Zürich "Quote" O\'Brien 100%_x\\y'  # quotes, %, _, backslash, non-ASCII
 
@@ -140,32 +142,36 @@ class Warehouse:
                     connection.execute(text(statement))
 
 
-def _postgres_engine() -> Engine:
-    """The test's own warehouse database, created if PostgreSQL is there."""
-    engine = create_engine(f"{PG_SERVER}/{PG_DATABASE}")
-    try:
-        engine.connect().close()
-        return engine
-    except OperationalError:
-        engine.dispose()
+@pytest.fixture(scope="session")
+def postgres_warehouse() -> Iterator[str | None]:
+    """This run's warehouse database, dropped at the end; None without PostgreSQL."""
     server = create_engine(f"{PG_SERVER}/template1", isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as connection:
             connection.exec_driver_sql(f"CREATE DATABASE {PG_DATABASE}")
     except OperationalError:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    finally:
         server.dispose()
-    return create_engine(f"{PG_SERVER}/{PG_DATABASE}")
+        yield None
+        return
+    yield f"{PG_SERVER}/{PG_DATABASE}"
+    with server.connect() as connection:
+        connection.exec_driver_sql(
+            f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"
+        )
+    server.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+def warehouse(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_warehouse: str | None
+) -> Iterator[Warehouse]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'warehouse.db'}"
         engine = create_engine(url)
     else:
-        engine = _postgres_engine()
+        if postgres_warehouse is None:
+            pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+        engine = create_engine(postgres_warehouse)
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             connection.exec_driver_sql("CREATE SCHEMA public")

@@ -19,8 +19,9 @@ from typing import Any
 
 from context.records import AnyRef, Record, Ref, Rejection
 from integrations.hubspot.bodies import first_line, plain_text
-from integrations.hubspot.records import clean_text, convert
+from integrations.hubspot.records import convert
 from integrations.vendor_values import moment
+from integrations.vendor_values import text as clean_text
 
 logger = logging.getLogger(__name__)
 

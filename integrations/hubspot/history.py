@@ -19,8 +19,8 @@ from typing import Any
 from context.records import Record, Ref
 from integrations.files.values import BadValue, read_date, read_money
 from integrations.hubspot.client import Stage
-from integrations.hubspot.records import clean_text
 from integrations.vendor_values import MONEY_DIGITS, MONEY_PLACES, UTC_ZONE, moment
+from integrations.vendor_values import text as clean_text
 
 logger = logging.getLogger(__name__)
 

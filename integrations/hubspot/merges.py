@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from context.records import Record, Rejection
-from integrations.hubspot.records import clean_text
 from integrations.vendor_values import moment
+from integrations.vendor_values import text as clean_text
 
 # Kinds whose rows need a name even when only marked (the store requires one).
 NAMED = ("account", "person")

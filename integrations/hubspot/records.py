@@ -21,6 +21,7 @@ from integrations.hubspot.client import Stage
 from integrations.vendor_values import Malformed
 from integrations.vendor_values import day as _day
 from integrations.vendor_values import money as _money
+from integrations.vendor_values import text as clean_text
 from integrations.vendor_values import whole as _whole
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def convert(
             raise Malformed("the object has no properties")
         record = build(str(record_id), props)
     except (Malformed, BadValue) as error:
-        return Rejection(source, kind, origin, str(error), _id_or_none(record_id))
+        return Rejection(source, kind, origin, str(error), clean_text(record_id))
     record.origin = origin
     return record
 
@@ -185,15 +186,3 @@ def _owner_ref(
 def _owner_name(owner: Mapping[str, Any]) -> str | None:
     parts = [clean_text(owner.get("firstName")), clean_text(owner.get("lastName"))]
     return " ".join(p for p in parts if p) or None
-
-
-def clean_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _id_or_none(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None

@@ -24,6 +24,7 @@ from integrations.vendor_values import Malformed
 from integrations.vendor_values import day as _day
 from integrations.vendor_values import moment as _moment
 from integrations.vendor_values import money as _money
+from integrations.vendor_values import text as _text
 from integrations.vendor_values import whole as _whole
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ def convert(
             raise Malformed("the record has no Id")
         record = build(record_id.strip(), raw)
     except (Malformed, BadValue) as error:
-        return Rejection(source, kind, origin, str(error), _id_or_none(record_id))
+        return Rejection(source, kind, origin, str(error), _text(record_id))
     record.origin = origin
     return record
 
@@ -298,15 +299,3 @@ def _history_value(name: str, value: Any) -> str | None:
 
 def _at_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC_ZONE)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _id_or_none(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None

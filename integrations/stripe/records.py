@@ -20,6 +20,7 @@ from typing import Any
 from context.identity import company_domain
 from context.records import AnyRef, Record, Ref, Rejection
 from integrations.vendor_values import Malformed
+from integrations.vendor_values import text as _text
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def _convert(
             raise Malformed("the object has no id")
         record = build(record_id)
     except Malformed as error:
-        return Rejection(source, kind, origin, str(error), _id_or_none(record_id))
+        return Rejection(source, kind, origin, str(error), _text(record_id))
     record.origin = origin
     return record
 
@@ -345,15 +346,3 @@ def _id_of(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise Malformed(f"the object has no {name} id")
     return value
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _id_or_none(value: Any) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
