@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from context.identity import accounts_by_domain, accounts_by_name, company_domain
@@ -178,11 +178,11 @@ class AccountMerge:
         """Move everything on account A to account B, and mark A deleted: A was a
         second row for B's customer."""
         now = datetime.now(UTC)
-        for table in ACCOUNT_CHILDREN:
-            for old, new in moves.items():
-                session.execute(
-                    update(table).where(table.account_id == old).values(account_id=new)
-                )
+        pairs = [{"old": old, "new": new} for old, new in moves.items()]
+        for model in ACCOUNT_CHILDREN:
+            table: Any = model.__table__  # Core: one executemany per table
+            move = update(table).where(table.c.account_id == bindparam("old"))
+            session.execute(move.values(account_id=bindparam("new")), pairs)
         session.execute(
             update(Account)
             .where(Account.id.in_(moves), Account.deleted_at.is_(None))
@@ -212,13 +212,13 @@ class AccountMerge:
         domains = {
             d: key_of(r) for r, v in rows if (d := company_domain(v.get("domain")))
         }
-        for account in _secondary_accounts(session, set(domains)):
+        sharing = _secondary_accounts(session, set(domains))
+        tied = self.loader._aliases(session, {(a.source, a.source_id) for a in sharing})
+        for account in sharing:
             claimant = domains[str(account.domain)]
             key = (account.source, account.source_id)
-            if account.source == claimant[0] or account.id in moves:
-                continue
-            if self.loader._aliases(session, {key}):
-                continue  # already tied to another customer's account
+            if account.source == claimant[0] or account.id in moves or key in tied:
+                continue  # its own CRM's, taken already, or tied to another account
             moves[account.id] = mine[claimant]
             aliases[key] = claimant
         if aliases:

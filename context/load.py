@@ -24,6 +24,7 @@ from sqlalchemy import (
     Float,
     Numeric,
     String,
+    bindparam,
     delete,
     insert,
     select,
@@ -534,17 +535,22 @@ class Loader:
         time; the source's history then brings the same change with its real
         time. Keeping both would count it twice.
         """
+        doomed = []
         for values in changes:
             key = (values["deal_id"], values.get("field"), values.get("new_value"))
             at = self._derived.pop(key, None)
             if at is not None:
-                session.execute(
-                    delete(DealChange).where(
-                        DealChange.deal_id == key[0],
-                        DealChange.field == key[1],
-                        DealChange.changed_at == at,
-                    )
-                )
+                doomed.append({"deal": key[0], "field": key[1], "at": at})
+        if doomed:
+            table: Any = DealChange.__table__  # Core: one executemany
+            session.execute(
+                delete(table).where(
+                    table.c.deal_id == bindparam("deal"),
+                    table.c.field == bindparam("field"),
+                    table.c.changed_at == bindparam("at"),
+                ),
+                doomed,
+            )
 
     def _load_deal_changes(self, session: Session, chunk: list[Record]) -> None:
         """History rows from a source (stage / amount / close-date changes).
